@@ -1,0 +1,26 @@
+"""dualtape: forward-mode (dual numbers) and reverse-mode (Wengert list) automatic
+differentiation for plain NumPy code, sharing one registry of derivative rules.
+
+>>> import numpy as np, dualtape as dt
+>>> dt.grad(lambda x: np.sum(np.sin(x) * x))(np.array([0.0, 1.0]))
+array([0.        , 1.38177329])
+"""
+
+from .custom import Function, defderiv, defjvp, defvjp, primitive
+from .dual import Dual
+from .errors import (ArgnumsError, DualtapeError, MemoryCapError, NoRuleError,
+                     NonDifferentiableInputError, ShapeError, TapeError, TracerConversionError)
+from .jacobians import (JacobianPlan, explain_jacobian, hessian, jacfwd, jacobian, jacrev)
+from .tape import Tape, Tensor, is_grad_enabled, no_grad
+from .transforms import grad, hvp, jvp, stop_gradient, value_and_grad, vjp
+from .check import check_grads
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArgnumsError", "Dual", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
+    "NoRuleError", "NonDifferentiableInputError", "ShapeError", "Tape", "TapeError", "Tensor",
+    "TracerConversionError", "check_grads", "defderiv", "defjvp", "defvjp", "explain_jacobian",
+    "grad", "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp",
+    "no_grad", "primitive", "stop_gradient", "value_and_grad", "vjp",
+]

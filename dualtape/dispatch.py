@@ -1,0 +1,207 @@
+"""NumPy protocol hooks shared by Dual and Tensor: operators, ufuncs, functions, indexing.
+
+``np.sin(x)``, ``x @ W`` or ``np.sum(x, axis=0)`` on a traced ``x`` arrive here and are
+routed to the registry's primitives; anything without a rule raises ``NoRuleError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import rules  # noqa: F401  (registers every rule)
+from .errors import NoRuleError, TracerConversionError
+from .registry import Box, lookup_function, lookup_ufunc, plain, qualified_name
+from .rules import elementwise as ew
+from .rules import linalg, shape
+
+_ADD, _SUB, _MUL, _DIV, _POW = ew.add, ew.subtract, ew.multiply, ew.divide, ew.power
+_NEG, _MATMUL, _GET = ew.negative, linalg.matmul, shape.getitem
+_REDUCE = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
+_ACCUMULATE = {np.add: np.cumsum, np.multiply: np.cumprod}
+
+
+def _plain_index(idx: Any) -> tuple:
+    """Indices must be plain: traced integer arrays are unwrapped, a tuple is returned."""
+    if not isinstance(idx, tuple):
+        idx = (idx,)
+    out = []
+    for e in idx:
+        if isinstance(e, Box):
+            e = plain(e)
+            if not np.issubdtype(np.result_type(e), np.integer) and np.result_type(e) != bool:
+                raise TypeError("dualtape: only integer or boolean arrays can index; got a "
+                                "traced float array")
+        elif isinstance(e, list):
+            e = np.asarray(e)
+        out.append(e)
+    return tuple(out)
+
+
+class Traced(Box):
+    """What Dual and Tensor share: they look and behave like NumPy arrays."""
+
+    __slots__ = ()
+    __array_priority__ = 1000.0
+
+    # ---- array attributes (read from the primal value) ----
+    @property
+    def shape(self) -> tuple:
+        return np.shape(plain(self))
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    @property
+    def dtype(self) -> np.dtype:
+        return np.result_type(plain(self))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of unsized traced value")
+        return self.shape[0]
+
+    def __iter__(self):
+        for i in range(len(self)):
+            yield self[i]
+
+    # ---- arithmetic operators go straight to the primitives ----
+    def __add__(self, o): return _ADD(self, o)
+    def __radd__(self, o): return _ADD(o, self)
+    def __sub__(self, o): return _SUB(self, o)
+    def __rsub__(self, o): return _SUB(o, self)
+    def __mul__(self, o): return _MUL(self, o)
+    def __rmul__(self, o): return _MUL(o, self)
+    def __truediv__(self, o): return _DIV(self, o)
+    def __rtruediv__(self, o): return _DIV(o, self)
+    def __pow__(self, o): return _POW(self, o)
+    def __rpow__(self, o): return _POW(o, self)
+    def __matmul__(self, o): return _MATMUL(self, o)
+    def __rmatmul__(self, o): return _MATMUL(o, self)
+    def __neg__(self): return _NEG(self)
+    def __pos__(self): return self
+    def __abs__(self): return np.abs(self)
+    def __mod__(self, o): return np.mod(self, o)
+    def __rmod__(self, o): return np.mod(o, self)
+    def __floordiv__(self, o): return np.floor_divide(self, o)
+    def __rfloordiv__(self, o): return np.floor_divide(o, self)
+
+    # ---- comparisons give plain booleans, so Python control flow works ----
+    def __lt__(self, o): return plain(self) < plain(o)
+    def __le__(self, o): return plain(self) <= plain(o)
+    def __gt__(self, o): return plain(self) > plain(o)
+    def __ge__(self, o): return plain(self) >= plain(o)
+    def __eq__(self, o): return plain(self) == plain(o)  # noqa: D105
+    def __ne__(self, o): return plain(self) != plain(o)
+    __hash__ = object.__hash__
+
+    def __bool__(self) -> bool:
+        return bool(plain(self))
+
+    # ---- conversions that would drop the derivative fail loudly ----
+    def _conversion_error(self, what: str) -> TracerConversionError:
+        return TracerConversionError(
+            f"dualtape: {what} was called on a traced {type(self).__name__}; the result would "
+            f"silently lose its derivative. Keep the value traced (use NumPy functions on it), "
+            f"or take dt.stop_gradient(x) / x.detach() explicitly. Writing a traced value into a "
+            f"plain array (a = np.zeros(n); a[i] = x) cannot be recorded: create the array with "
+            f"np.zeros_like(x) (or dt.zeros) instead; build arrays from traced scalars with "
+            f"np.stack([...]) instead of np.array([...]).")
+
+    def __float__(self):
+        raise self._conversion_error("float()")
+
+    def __int__(self):
+        raise self._conversion_error("int()")
+
+    def __index__(self):
+        raise self._conversion_error("operator.index()")
+
+    def __complex__(self):
+        raise self._conversion_error("complex()")
+
+    def __array__(self, dtype=None, copy=None):
+        raise self._conversion_error("np.asarray()/np.array()")
+
+    # ---- NumPy protocols ----
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.pop("out", None)
+        for k in ("casting", "order", "subok"):
+            kwargs.pop(k, None)
+        if kwargs.pop("dtype", None) is not None or "where" in kwargs:
+            raise NoRuleError(qualified_name(ufunc), " with dtype=/where= on traced values")
+        if method == "__call__":
+            result = lookup_ufunc(ufunc)(*inputs, **kwargs)
+        elif method == "reduce" and ufunc in _REDUCE:
+            result = _REDUCE[ufunc](*inputs, **kwargs)
+        elif method == "accumulate" and ufunc in _ACCUMULATE:
+            result = _ACCUMULATE[ufunc](*inputs, **kwargs)
+        else:
+            raise NoRuleError(f"{qualified_name(ufunc)}.{method}")
+        if out is None:
+            return result
+        target = out[0]
+        if isinstance(target, Traced):
+            target[...] = result
+            return target
+        raise self._conversion_error(f"{qualified_name(ufunc)}(..., out=plain array)")
+
+    def __array_function__(self, func, types, args, kwargs):
+        return lookup_function(func)(*args, **kwargs)
+
+    # ---- indexing: reads are primitives, writes are functional updates ----
+    def __getitem__(self, idx):
+        return _GET(self, idx=_plain_index(idx))
+
+    def __setitem__(self, idx, value):
+        self._become(shape.update(self, value, idx=_plain_index(idx)))
+
+    def _become(self, other: Any) -> None:  # pragma: no cover - defined by subclasses
+        raise NotImplementedError
+
+    # ---- array methods (through the same NumPy functions) ----
+    @property
+    def T(self): return np.transpose(self)
+    @property
+    def mT(self): return np.swapaxes(self, -1, -2)
+    def sum(self, axis=None, keepdims=False, **kw): return np.sum(self, axis=axis, keepdims=keepdims)
+    def mean(self, axis=None, keepdims=False, **kw): return np.mean(self, axis=axis,
+                                                                    keepdims=keepdims)
+    def prod(self, axis=None, keepdims=False, **kw): return np.prod(self, axis=axis,
+                                                                    keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, **kw): return np.max(self, axis=axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False, **kw): return np.min(self, axis=axis, keepdims=keepdims)
+    def var(self, axis=None, ddof=0, keepdims=False): return np.var(self, axis, ddof=ddof,
+                                                                    keepdims=keepdims)
+    def std(self, axis=None, ddof=0, keepdims=False): return np.std(self, axis, ddof=ddof,
+                                                                    keepdims=keepdims)
+    def cumsum(self, axis=None): return np.cumsum(self, axis=axis)
+    def argmax(self, axis=None): return np.argmax(plain(self), axis=axis)
+    def argmin(self, axis=None): return np.argmin(plain(self), axis=axis)
+    def dot(self, other): return np.dot(self, other)
+    def clip(self, min=None, max=None): return np.clip(self, min, max)
+    def copy(self): return np.copy(self)
+    def ravel(self): return np.ravel(self)
+    def flatten(self): return np.ravel(self)
+    def squeeze(self, axis=None): return np.squeeze(self, axis)
+    def swapaxes(self, a, b): return np.swapaxes(self, a, b)
+
+    def reshape(self, *shape, order="C"):
+        return np.reshape(self, shape[0] if len(shape) == 1 else shape, order=order)
+
+    def transpose(self, *axes):
+        return np.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
+
+    def astype(self, dtype, copy=True):
+        if np.issubdtype(np.dtype(dtype), np.floating):
+            return self if np.dtype(dtype) == self.dtype else self * np.ones((), dtype)
+        raise self._conversion_error(f".astype({np.dtype(dtype).name})")
+
+    def __array_namespace__(self, api_version=None):  # pragma: no cover - not an array API
+        raise NoRuleError("__array_namespace__")

@@ -1,0 +1,1 @@
+"""scipy.optimize with exact derivatives from dualtape (see issue: solvers)."""
