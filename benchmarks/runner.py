@@ -109,7 +109,14 @@ def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
         return outcome
 
     say(f"{task.name}: {task.title}")
-    baseline = run("baseline", task.baseline)
+    if task.baseline_reference is not None:
+        outcome, call = check_one(task, "baseline", task.baseline, problem,
+                                  task.baseline_reference(problem))
+        if call is not None and time_it:
+            outcome.timing = measure(call, samples=samples, min_time=min_time)
+        baseline = outcome
+    else:
+        baseline = run("baseline", task.baseline)
     function = None
     if task.function is not None and time_it:
         call = task.function(problem)

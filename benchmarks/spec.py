@@ -58,6 +58,8 @@ class Task:
         function: builder timing the plain function itself (``t(f)`` for ratios).
         info: ``(problem, result) -> dict`` of extra per-tool figures (nfev, ...).
         ops: traced operations per call (scalar code: gives microseconds per op).
+        baseline_reference: expected result of the baseline when the baseline does
+            not compute the derivative itself (the scalar chain times f).
     """
 
     name: str
@@ -73,6 +75,7 @@ class Task:
     function: Builder | None = None
     info: Callable[[Any, Any], dict[str, Any]] | None = None
     ops: int = 0
+    baseline_reference: Callable[[Any], Any] | None = None
     notes: list[str] = field(default_factory=list)
 
 

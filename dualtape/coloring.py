@@ -378,7 +378,8 @@ def _color_symmetric(P: sp.csr_array, method: str = "auto", seed: int = 0):
         return colors, f"distance-2 {how}"
     found = [] if method == "star" else [_hub_coloring(S, seed)]
     work = float(np.sum(np.diff(S.indptr).astype(np.float64) ** 2))
-    if method == "star" or (found[0][0].max(initial=0) > 1 and work <= _STAR_WORK_LIMIT):
+    if method == "star" or (method == "auto" and found[0][0].max() > 1
+                            and work <= _STAR_WORK_LIMIT):
         found.append((_star_greedy(S), "star coloring, greedy largest-first"))
     return min(found, key=lambda f: int(f[0].max(initial=-1)))
 

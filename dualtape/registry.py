@@ -160,7 +160,8 @@ def sample(prim: Primitive, *arg_specs: Any, **kwargs: Any) -> None:
     Each ``arg_spec`` is a shape tuple (a random float array in the default domain),
     ``(shape, (lo, hi))`` for a domain, or a callable ``rng -> value`` for anything else
     (a constant argument is given as ``Const(value)``). Keyword arguments are passed
-    to the primitive unchanged.
+    to the primitive unchanged, except ``check_order`` (default 2): the highest order
+    the tests check (1 for a sample placed on a kink on purpose).
     """
     prim.samples.append((arg_specs, kwargs))
 

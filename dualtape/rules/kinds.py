@@ -85,10 +85,12 @@ def defderiv(prim: Primitive, *partials: Callable | None) -> Primitive:
         ans_shape = shape_of(ans)
         batch = ()
         for i, t in enumerate(tangents):
-            if t is None or partials[i] is None:
+            if t is None:
+                continue
+            batch = batch_of(t, args[i])
+            if partials[i] is None:
                 continue
             xs = shape_of(args[i])
-            batch = batch_of(t, args[i])
             if batch and len(xs) < len(ans_shape):
                 t = align(t, xs, len(ans_shape))
             term = t * partials[i](ans, *args, **kwargs)
