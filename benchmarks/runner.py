@@ -100,8 +100,8 @@ def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
     problem = task.setup()
     expected = task.reference(problem)
 
-    def run(tool: str, build: Callable[[Any], Callable[[], Any]]) -> Outcome:
-        outcome, call = check_one(task, tool, build, problem, expected)
+    def run(tool: str, build: Callable[[Any], Callable[[], Any]], want: Any) -> Outcome:
+        outcome, call = check_one(task, tool, build, problem, want)
         if call is not None and time_it:
             outcome.timing = measure(call, samples=samples, min_time=min_time)
         shown = f"{outcome.timing.median * 1e3:.4g} ms" if outcome.timing else outcome.message
@@ -109,19 +109,15 @@ def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
         return outcome
 
     say(f"{task.name}: {task.title}")
+    want_baseline = expected
     if task.baseline_reference is not None:
-        outcome, call = check_one(task, "baseline", task.baseline, problem,
-                                  task.baseline_reference(problem))
-        if call is not None and time_it:
-            outcome.timing = measure(call, samples=samples, min_time=min_time)
-        baseline = outcome
-    else:
-        baseline = run("baseline", task.baseline)
+        want_baseline = task.baseline_reference(problem)
+    baseline = run("baseline", task.baseline, want_baseline)
     function = None
     if task.function is not None and time_it:
         call = task.function(problem)
         function = Outcome("f", OK, timing=measure(call, samples=samples, min_time=min_time))
-    outcomes = {tool: run(tool, task.impls[tool]) for tool in tools if tool in task.impls}
+    outcomes = {tool: run(tool, task.impls[tool], expected) for tool in tools if tool in task.impls}
     return TaskResult(task, baseline, function, outcomes)
 
 

@@ -1,0 +1,1 @@
+"""Subcommands of the ``dualtape`` command (see dualtape/cli.py)."""
