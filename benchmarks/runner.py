@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from benchmarks.peers import ToolUnavailable
-from benchmarks.spec import Task, compare, to_numpy
+from benchmarks.spec import Task, compare
 from benchmarks.timing import Timing, measure
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
@@ -81,16 +81,8 @@ def check_one(task: Task, tool: str, build: Callable[[Any], Callable[[], Any]],
         error = "check: " + _short_error(exc)
     if error:
         return Outcome(tool, FAIL, "wrong result: " + error), None
-    info = task.info(problem, to_numpy_safe(result)) if task.info else {}
+    info = task.info(problem, result) if task.info else {}
     return Outcome(tool, OK, info=info), call
-
-
-def to_numpy_safe(result: Any) -> Any:
-    """Results that are not arrays (e.g. OptimizeResult) pass through unchanged."""
-    try:
-        return to_numpy(result)
-    except (TypeError, ValueError):
-        return result
 
 
 def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,

@@ -45,7 +45,7 @@ from .coloring import (
 _LEVELS = 8  # row-length thresholds tried per side
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Bicoloring:
     """Seeds for forward and reverse passes and the rule to read J back.
 
@@ -155,9 +155,9 @@ def bicoloring(pattern, seed: int = 0) -> Bicoloring:
     cands = sorted(_split_candidates(P, "rows") + _split_candidates(T, "cols"),
                    key=lambda c: c[:2])
     best, best_key = None, None
-    for floor, _, side, t in cands:
-        if best_key is not None and floor > best_key[0]:
-            break  # sorted by lower bound: nothing left can beat (or tie) the best
+    for floor, rev_floor, side, t in cands:
+        if best_key is not None and (floor, rev_floor) >= best_key:
+            break  # sorted by lower bounds: nothing left can beat the best
         if side == "rows":
             cols, rows, n_dense, how = _split(P, t, seed)
         else:
@@ -177,7 +177,7 @@ def bicoloring(pattern, seed: int = 0) -> Bicoloring:
     return best
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ColoringPlan:
     """What a sparse Jacobian/Hessian costs and how to seed and decompress it.
 

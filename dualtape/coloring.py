@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-_SEQUENTIAL_LIMIT = 20_000  # natural-order greedy is a Python loop: only this many columns
+_SEQUENTIAL_LIMIT = 300_000  # natural order is a Python loop: auto runs it below this work
 _STAR_WORK_LIMIT = 2_000_000  # star coloring is a Python loop: only when sum(deg**2) stays below
 _REFINE_LIMIT = 2_000_000  # iterated-greedy passes only for graphs with fewer edges
 _HUB_LEVELS = 8  # how many degree thresholds the hub search of symmetric_coloring tries
@@ -207,16 +207,16 @@ def _color_columns(P: sp.csr_array, order: str = "auto", seed: int = 0) -> tuple
             if width == floor:
                 return found[0]
     T = _transpose(P)
+    work = float(np.dot(row_nnz, row_nnz))  # row-mate visits of one greedy sweep
     if order in ("auto", "largest_first"):
         rng = np.random.default_rng(seed)
         weight = np.repeat(row_nnz - 1, row_nnz)  # row-mates, counted once per shared row
         degree = np.bincount(P.indices, weight, n)
         colors = _greedy_by_rounds(P, T, np.argsort(rng.random(n) - degree))  # random ties
-        work = float(np.dot(row_nnz, row_nnz))
         passes = 2 if work <= _REFINE_LIMIT else 0  # it rarely saves more than a color
         colors = _recolor_by_classes(P, T, colors, rng, passes, floor)
         found.append((colors, "greedy, largest-first"))
-    if order == "natural" or (order == "auto" and n <= _SEQUENTIAL_LIMIT):
+    if order == "natural" or (order == "auto" and work <= _SEQUENTIAL_LIMIT):
         found.append((_greedy_sequential(P, T, np.arange(n)), "greedy, natural order"))
     return min(found, key=lambda f: int(f[0].max()))
 
@@ -228,7 +228,7 @@ def column_coloring(pattern, order: str = "auto", seed: int = 0) -> np.ndarray:
     from :func:`seed_matrix`, each entry of row i sits alone in its color, so
     ``J @ S`` holds it unmixed and one forward pass per color recovers J.
     ``order="auto"`` keeps the fewest colors of: the banded rule ``j mod w``, greedy
-    largest-first (random ties, then iterated greedy), and natural order (small n).
+    largest-first (random ties, then iterated greedy), and natural order (small patterns).
 
     >>> P = sp.diags_array([1.0, 1.0, 1.0], offsets=[-1, 0, 1], shape=(6, 6))
     >>> column_coloring(P)
@@ -275,7 +275,8 @@ def decompress_columns(pattern, colors: np.ndarray, compressed: np.ndarray) -> s
     array([1., 5., 0., 0.])
     """
     P = as_pattern(pattern)
-    data = np.asarray(compressed)[_row_ids(P), np.asarray(colors)[P.indices]]
+    B = np.asarray(compressed)
+    data = B.reshape(-1)[_row_ids(P) * B.shape[1] + np.asarray(colors)[P.indices]]
     return sp.csr_array((data, P.indices.copy(), P.indptr.copy()), shape=P.shape)
 
 
@@ -287,7 +288,8 @@ def decompress_rows(pattern, colors: np.ndarray, compressed: np.ndarray) -> sp.c
     array([[1., 2., 3.]])
     """
     P = as_pattern(pattern)
-    data = np.asarray(compressed)[np.asarray(colors)[_row_ids(P)], P.indices]
+    B = np.asarray(compressed)
+    data = B.reshape(-1)[np.asarray(colors)[_row_ids(P)] * B.shape[1] + P.indices]
     return sp.csr_array((data, P.indices.copy(), P.indptr.copy()), shape=P.shape)
 
 
@@ -321,7 +323,7 @@ def _hub_coloring(S: sp.csr_array, seed: int) -> tuple[np.ndarray, str]:
     trials.sort(key=lambda tr: tr[:2])
     best: tuple[np.ndarray, str] | None = None
     for floor, n_hubs, hub in trials:
-        if best is not None and floor >= int(best[0].max()) + 1:
+        if best is not None and floor >= int(best[0].max(initial=-1)) + 1:
             break
         rest = np.flatnonzero(~hub)
         inner, how = _color_columns(as_pattern(S[rest][:, rest]), "auto", seed)
@@ -330,7 +332,7 @@ def _hub_coloring(S: sp.csr_array, seed: int) -> tuple[np.ndarray, str]:
         k = int(inner.max(initial=-1)) + 1
         colors[hub] = k + np.arange(n_hubs)
         name = f"{n_hubs} hub(s) alone + distance-2 {how}" if n_hubs else f"distance-2 {how}"
-        if best is None or colors.max() < best[0].max():
+        if best is None or colors.max(initial=-1) < best[0].max(initial=-1):
             best = (colors, name)
     return best
 
@@ -378,7 +380,7 @@ def _color_symmetric(P: sp.csr_array, method: str = "auto", seed: int = 0):
         return colors, f"distance-2 {how}"
     found = [] if method == "star" else [_hub_coloring(S, seed)]
     work = float(np.sum(np.diff(S.indptr).astype(np.float64) ** 2))
-    if method == "star" or (method == "auto" and found[0][0].max() > 1
+    if method == "star" or (method == "auto" and found[0][0].max(initial=-1) > 1
                             and work <= _STAR_WORK_LIMIT):
         found.append((_star_greedy(S), "star coloring, greedy largest-first"))
     return min(found, key=lambda f: int(f[0].max(initial=-1)))
@@ -417,14 +419,19 @@ def decompress_symmetric(pattern, colors: np.ndarray, compressed: np.ndarray) ->
     colors = np.asarray(colors, dtype=np.int64)
     B = np.asarray(compressed)
     rows, cols = _row_ids(S), S.indices
-    _, inv, count = np.unique(rows * B.shape[1] + colors[cols], return_inverse=True,
-                              return_counts=True)
-    direct = count[inv] == 1
+    key = rows * B.shape[1] + colors[cols]  # (row, color): read directly if it occurs once
+    if key.size and B.size <= 10 * key.size + 1_000_000:
+        direct = np.bincount(key, minlength=B.size)[key] == 1
+    else:
+        _, inv, count = np.unique(key, return_inverse=True, return_counts=True)
+        direct = count[inv] == 1
     where = sp.csr_array((np.arange(S.nnz), cols, S.indptr), shape=S.shape).T.tocsr()
     where.sort_indices()
     mirror = where.data  # position of (j, i) for the entry (i, j)
     if not np.all(direct | direct[mirror]):
         raise ValueError("decompress_symmetric: colors are not a valid symmetric coloring "
                          "of this pattern (an entry is mixed with another in both rows)")
-    data = np.where(direct, B[rows, colors[cols]], B[cols, colors[rows]])
+    data = B.reshape(-1)[key]
+    fix = np.flatnonzero(~direct)
+    data[fix] = B[cols[fix], colors[rows[fix]]]
     return sp.csr_array((data, cols.copy(), S.indptr.copy()), shape=S.shape)

@@ -22,6 +22,18 @@ _REDUCE = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum:
 _ACCUMULATE = {np.add: np.cumsum, np.multiply: np.cumprod}
 
 
+_NO_KWARGS: dict = {}
+
+
+def _binary(prim, a, b):
+    """``prim(a, b)`` without the generic argument scan: the higher level applies it."""
+    if isinstance(a, Box):
+        if isinstance(b, Box) and b._level > a._level:
+            return b._apply(prim, (a, b), _NO_KWARGS)
+        return a._apply(prim, (a, b), _NO_KWARGS)
+    return b._apply(prim, (a, b), _NO_KWARGS)
+
+
 def _plain_index(idx: Any) -> tuple:
     """Indices must be plain: traced integer arrays are unwrapped, a tuple is returned."""
     if not isinstance(idx, tuple):
@@ -71,20 +83,20 @@ class Traced(Box):
         for i in range(len(self)):
             yield self[i]
 
-    # ---- arithmetic operators go straight to the primitives ----
-    def __add__(self, o): return _ADD(self, o)
-    def __radd__(self, o): return _ADD(o, self)
-    def __sub__(self, o): return _SUB(self, o)
-    def __rsub__(self, o): return _SUB(o, self)
-    def __mul__(self, o): return _MUL(self, o)
-    def __rmul__(self, o): return _MUL(o, self)
-    def __truediv__(self, o): return _DIV(self, o)
-    def __rtruediv__(self, o): return _DIV(o, self)
-    def __pow__(self, o): return _POW(self, o)
-    def __rpow__(self, o): return _POW(o, self)
+    # ---- arithmetic operators go straight to the primitives (the scalar hot path) ----
+    def __add__(self, o): return _binary(_ADD, self, o)
+    def __radd__(self, o): return _binary(_ADD, o, self)
+    def __sub__(self, o): return _binary(_SUB, self, o)
+    def __rsub__(self, o): return _binary(_SUB, o, self)
+    def __mul__(self, o): return _binary(_MUL, self, o)
+    def __rmul__(self, o): return _binary(_MUL, o, self)
+    def __truediv__(self, o): return _binary(_DIV, self, o)
+    def __rtruediv__(self, o): return _binary(_DIV, o, self)
+    def __pow__(self, o): return _binary(_POW, self, o)
+    def __rpow__(self, o): return _binary(_POW, o, self)
     def __matmul__(self, o): return _MATMUL(self, o)
     def __rmatmul__(self, o): return _MATMUL(o, self)
-    def __neg__(self): return _NEG(self)
+    def __neg__(self): return self._apply(_NEG, (self,), _NO_KWARGS)
     def __pos__(self): return self
     def __abs__(self): return np.abs(self)
     def __mod__(self, o): return np.mod(self, o)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from .dispatch import Traced
-from .registry import Primitive, plain
+from .registry import Box, Primitive, plain
 from .rules.kinds import shape_of
 
 #: Level of Duals made by hand (``dt.Dual(x, t)``); transforms use fresh higher levels.
@@ -67,15 +67,17 @@ class Dual(Traced):
 
     def _apply(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
         level = self._level
-        vals, tans = [], []
+        vals, tans, lower = [], [], False
         for a in args:
-            if type(a) is Dual and a._level == level:
-                vals.append(a._value)
+            if isinstance(a, Dual) and a._level == level:
                 tans.append(a._tangent)
+                a = a._value
             else:
-                vals.append(a)
                 tans.append(None)
-        ans = prim(*vals, **kwargs)
+            if isinstance(a, Box):  # an outer transform's value: dispatch again below
+                lower = True
+            vals.append(a)
+        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         if not prim.differentiable:
             return ans
         if prim.jvp is None:

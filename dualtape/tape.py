@@ -29,7 +29,7 @@ import numpy as np
 
 from .dispatch import Traced
 from .errors import NonDifferentiableInputError, ShapeError, TapeError
-from .registry import Primitive, plain
+from .registry import Box, Primitive, plain
 from .rules.kinds import batch_of, zeros_tangent
 
 #: Level of the object API's tapes; transforms use fresh levels above it.
@@ -119,9 +119,10 @@ class Tape:
     def slot_of(self, t: Tensor) -> Any:
         """The slot of object-API tensor ``t`` on this tape, registering leaves lazily."""
         if t._tape is self:
-            return t._slot if t._index is None else (t._slot, t._index)
+            return t._ref
         if t._leaf:
             t._tape, t._slot = self, self.add_input(t._value, leaf=t)
+            t._ref = t._slot
             return t._slot
         other = t._tape
         if other is not None and other.freed:
@@ -219,6 +220,9 @@ def _fill_zeros(cts: list, ans: tuple) -> list:
     return [c if c is not None else zeros_tangent(a, batch) for c, a in zip(cts, ans)]
 
 
+_new = object.__new__
+
+
 class Tensor(Traced):
     """A traced value of reverse mode (the object API's autograd tensor).
 
@@ -235,7 +239,7 @@ class Tensor(Traced):
     (-2.0, 2.0)
     """
 
-    __slots__ = ("_value", "_tape", "_slot", "_index", "_level", "requires_grad", "grad",
+    __slots__ = ("_value", "_tape", "_slot", "_ref", "_level", "requires_grad", "grad",
                  "_leaf", "__weakref__")
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
@@ -244,7 +248,7 @@ class Tensor(Traced):
             raise NonDifferentiableInputError(
                 f"dualtape: Tensor(requires_grad=True) needs floating-point data, got dtype "
                 f"{value.dtype}; pass e.g. np.asarray(data, dtype=float)")
-        self._value, self._tape, self._slot, self._index = value, None, -1, None
+        self._value, self._tape, self._slot, self._ref = value, None, -1, -1
         self._level, self.requires_grad, self.grad, self._leaf = OBJECT_LEVEL, requires_grad, \
             None, True
 
@@ -252,7 +256,8 @@ class Tensor(Traced):
     def _make(cls, value: Any, tape: Tape | None, slot: int, index: int | None,
               level: int, requires_grad: bool = True) -> Tensor:
         t = object.__new__(cls)
-        t._value, t._tape, t._slot, t._index, t._level = value, tape, slot, index, level
+        t._value, t._tape, t._slot, t._level = value, tape, slot, level
+        t._ref = slot if index is None else (slot, index)
         t.requires_grad, t.grad, t._leaf = requires_grad, None, False
         return t
 
@@ -265,18 +270,28 @@ class Tensor(Traced):
         if tape.closed:
             raise TapeError("dualtape: a traced value escaped its transform and was used after "
                             "the transform returned; return it from the function instead.")
-        vals, slots = [], []
+        vals, slots, lower = [], [], False
         for a in args:
-            if type(a) is Tensor and a._level == level:
-                vals.append(a._value)
-                slots.append(a._slot if a._index is None else (a._slot, a._index))
+            if isinstance(a, Tensor) and a._level == level:
+                slots.append(a._ref)
+                a = a._value
             else:
-                vals.append(a)
                 slots.append(None)
-        ans = prim(*vals, **kwargs)
+            if isinstance(a, Box):  # an outer transform's value: dispatch again below
+                lower = True
+            vals.append(a)
+        ans = prim(*vals, **kwargs) if lower else prim.impl(*vals, **kwargs)
         if not prim.differentiable:
             return ans
-        return tape.record(prim, vals, kwargs, slots, ans, level)
+        entries = tape.entries
+        slot = len(entries)
+        entries.append((prim, vals, kwargs, slots, ans))
+        if prim.multiple_results:
+            return tuple(Tensor._make(a, tape, slot, i, level) for i, a in enumerate(ans))
+        t = _new(Tensor)
+        t._value, t._tape, t._slot, t._ref, t._level = ans, tape, slot, slot, level
+        t.requires_grad, t.grad, t._leaf = True, None, False
+        return t
 
     def _become(self, other: Any) -> None:
         if self._leaf and self.requires_grad and _state.grad_enabled:
@@ -284,8 +299,8 @@ class Tensor(Traced):
                             "write into a copy (y = x.copy(); y[i] = ...) or use dt.no_grad()")
         if not isinstance(other, Tensor):
             other = Tensor(other)
-        self._value, self._tape, self._slot, self._index = (other._value, other._tape,
-                                                            other._slot, other._index)
+        self._value, self._tape, self._slot, self._ref = (other._value, other._tape,
+                                                          other._slot, other._ref)
         self.requires_grad, self._leaf = other.requires_grad, other._leaf and self._leaf
 
     # ---- the object API ----
@@ -354,7 +369,7 @@ class Tensor(Traced):
             self.grad = seed.copy() if self.grad is None else self.grad + seed
             return
         tape = self._tape
-        ref = self._slot if self._index is None else (self._slot, self._index)
+        ref = self._ref
         adj = tape.backward([(ref, seed)], keep=retain_graph)
         for slot, entry in enumerate(tape.entries[: (ref if type(ref) is int else ref[0]) + 1]):
             if entry[0] is None and adj[slot] is not None:
@@ -383,7 +398,7 @@ def _apply_object(prim: Primitive, args: tuple, kwargs: dict) -> Any:
     tape = current_tape() if recording else None
     vals, slots, tracked = [], [], False
     for a in args:
-        if type(a) is Tensor and a._level == OBJECT_LEVEL:
+        if isinstance(a, Tensor) and a._level == OBJECT_LEVEL:
             vals.append(a._value)
             if recording and a.requires_grad:
                 slots.append(tape.slot_of(a))

@@ -84,7 +84,7 @@ def trace_inputs(args: tuple, nums: tuple, box: Callable[[Any, str], Any],
 
 def unbox_output(o: Any, level: int, cls: type, fname: str) -> tuple[Any, Any]:
     """(value one level down, the traced object itself or None if constant)."""
-    if type(o) is cls and o._level == level:
+    if isinstance(o, cls) and o._level == level:
         return o._value, o
     if isinstance(o, Box) and o._level > level:
         raise TapeError(f"{fname}: the function returned a traced value of an inner transform "
@@ -138,8 +138,7 @@ class Recording:
         for o in leaves:
             v, t = unbox_output(o, level, Tensor, fname)
             self.out_vals.append(v)
-            self.out_refs.append(None if t is None else
-                                 (t._slot if t._index is None else (t._slot, t._index)))
+            self.out_refs.append(None if t is None else t._ref)
         self.aux = None if aux is None else tree_map(
             lambda a: unbox_output(a, level, Tensor, fname)[0], aux)
 

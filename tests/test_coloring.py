@@ -212,7 +212,8 @@ def test_arrow_head_needs_three_passes(n):
     b = bicoloring(A)
     assert (b.n_colors_fwd, b.n_colors_rev) == (2, 1)
     J = A.toarray() * np.random.default_rng(n).uniform(1, 2, (n, n))
-    np.testing.assert_array_equal(b.decompress(A, J @ b.fwd_seed(), b.rev_seed().T @ J).toarray(), J)
+    got = b.decompress(A, J @ b.fwd_seed(), b.rev_seed().T @ J)
+    np.testing.assert_array_equal(got.toarray(), J)
     plan = choose_compression(A)
     assert plan.mode == "bidirectional" and plan.n_passes == 3
 
@@ -295,3 +296,10 @@ def test_symmetric_rejects_an_invalid_coloring_and_a_non_square_pattern():
         decompress_symmetric(tri, np.zeros(5, int), np.zeros((5, 1)))
     with pytest.raises(ValueError, match="square"):
         symmetric_coloring(np.ones((2, 3)))
+
+
+def test_unknown_options_are_named_in_the_error():
+    with pytest.raises(ValueError, match="order must be"):
+        column_coloring(np.eye(3), order="smallest_last")
+    with pytest.raises(ValueError, match="method must be"):
+        symmetric_coloring(np.eye(3), method="acyclic")

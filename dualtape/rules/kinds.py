@@ -87,13 +87,15 @@ def defderiv(prim: Primitive, *partials: Callable | None) -> Primitive:
         for i, t in enumerate(tangents):
             if t is None:
                 continue
-            batch = batch_of(t, args[i])
-            if partials[i] is None:
+            ts, xs = shape_of(t), shape_of(args[i])
+            if ts != xs:  # batched
+                batch = ts[: len(ts) - len(xs)]
+                if len(xs) < len(ans_shape):
+                    t = align(t, xs, len(ans_shape))
+            p = partials[i]
+            if p is None:
                 continue
-            xs = shape_of(args[i])
-            if batch and len(xs) < len(ans_shape):
-                t = align(t, xs, len(ans_shape))
-            term = t * partials[i](ans, *args, **kwargs)
+            term = t * p(ans, *args, **kwargs)
             out = term if out is None else out + term
         if out is None:
             return zeros_tangent(ans, batch)
@@ -102,10 +104,19 @@ def defderiv(prim: Primitive, *partials: Callable | None) -> Primitive:
         return out
 
     def vjp(ct, ans, args, kwargs, needed):
-        nb = len(shape_of(ct)) - len(shape_of(ans))
-        return [unbroadcast(ct * p(ans, *args, **kwargs), shape_of(a), nb)
-                if need and p is not None else None
-                for need, p, a in zip(needed, partials, args)]
+        out, nb = [], -1
+        for need, p, a in zip(needed, partials, args):
+            if not need or p is None:
+                out.append(None)
+                continue
+            g = ct * p(ans, *args, **kwargs)
+            sa = shape_of(a)
+            if shape_of(g) != sa:  # a batch axis, or broadcasting to undo
+                if nb < 0:
+                    nb = len(shape_of(ct)) - len(shape_of(ans))
+                g = unbroadcast(g, sa, nb)
+            out.append(g)
+        return out
 
     prim.jvp, prim.vjp, prim.kind = jvp, vjp, "elementwise"
     return prim

@@ -1,0 +1,155 @@
+"""Reports: the Markdown table (ratios t(tool)/t(baseline), dualtape goal) and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from benchmarks.peers import TOOLS
+from benchmarks.runner import FAIL, OK, Outcome, TaskResult
+
+
+def fmt_time(seconds: float) -> str:
+    """Human time with a unit: 812 ns, 3.41 us, 12.7 ms, 1.52 s."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def ratio(res: TaskResult, tool: str) -> float | None:
+    """t(tool) / t(baseline), when both were timed."""
+    out = res.tools.get(tool)
+    if out is None or out.timing is None or res.baseline.timing is None:
+        return None
+    return out.timing.median / res.baseline.timing.median
+
+
+def goal_value(res: TaskResult) -> float | None:
+    """dualtape's figure for the row's goal (a ratio, or microseconds per op)."""
+    out = res.tools.get("dualtape")
+    goal = res.task.goal
+    if goal is None or out is None or out.timing is None or res.baseline.timing is None:
+        return None
+    return goal.value(out.timing.median, res.baseline.timing.median)
+
+
+def _cell(res: TaskResult, tool: str) -> str:
+    out = res.tools.get(tool)
+    if out is None:
+        return ""
+    if out.status != OK:
+        return out.status
+    r = ratio(res, tool)
+    return f"{r:.3g}x" if r is not None else "ok"
+
+
+def _goal_cells(res: TaskResult) -> tuple[str, str]:
+    goal = res.task.goal
+    if goal is None:
+        return "", ""
+    value = goal_value(res)
+    if value is None:
+        return goal.label, "n/a"
+    met = "yes" if value <= goal.limit else "NO"
+    shown = f"{value:.3g} us/op" if goal.kind == "us_per_op" else f"{value:.3g}x"
+    return goal.label, f"{met} ({shown})"
+
+
+def markdown_table(results: Sequence[TaskResult], tools: Sequence[str] = TOOLS) -> str:
+    """The main table: one row per task, one ratio column per tool."""
+    head = ["task", "baseline", "t(baseline)", *tools, "dualtape goal", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for res in results:
+        base = res.baseline
+        t_base = fmt_time(base.timing.median) if base.timing else base.status
+        goal, met = _goal_cells(res)
+        row = [res.task.title, res.task.baseline_name, t_base,
+               *(_cell(res, t) for t in tools), goal, met]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _extras(res: TaskResult, tools: Sequence[str]) -> list[str]:
+    lines: list[str] = []
+    timed = {t: o for t, o in res.tools.items() if t in tools and o.timing is not None}
+    if res.task.ops:
+        per_op = ", ".join(f"{t} {o.timing.median / res.task.ops * 1e6:.3g}"
+                           for t, o in timed.items())
+        if res.baseline.timing:
+            base = res.baseline.timing.median / res.task.ops * 1e6
+            per_op = f"plain floats {base:.3g}; " + per_op
+        lines.append(f"us per op: {per_op}")
+    if res.function is not None and res.function.timing is not None:
+        tf = res.function.timing.median
+        parts = [f"t(f) = {fmt_time(tf)}"]
+        if res.baseline.timing:
+            parts.append(f"baseline {res.baseline.timing.median / tf:.3g}")
+        parts += [f"{t} {o.timing.median / tf:.3g}" for t, o in timed.items()]
+        lines.append("t(grad)/t(f): " + ", ".join(parts))
+    infos = [(name, o.info) for name, o in [("baseline", res.baseline), *res.tools.items()]
+             if o.info]
+    for name, info in infos:
+        lines.append(f"{name}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+    lines += res.task.notes
+    return lines
+
+
+def _problems(results: Sequence[TaskResult]) -> list[str]:
+    lines = []
+    for res in results:
+        for out in [res.baseline, *res.tools.values()]:
+            if out.status != OK:
+                lines.append(f"- `{res.task.name}` / {out.tool} **{out.status}**: {out.message}")
+    return lines
+
+
+def markdown(results: Sequence[TaskResult], meta: dict[str, Any],
+             tools: Sequence[str] = TOOLS) -> str:
+    """The whole Markdown report: table, per-row details, failures/skips, environment."""
+    parts = ["# dualtape benchmarks", "",
+             "Ratios are t(tool) / t(baseline), medians measured in the same run; "
+             "lower is better, 1x = as fast as the hand-coded baseline.", "",
+             markdown_table(results, tools), "", "## Details", ""]
+    for res in results:
+        extra = _extras(res, tools)
+        if extra:
+            parts.append(f"- `{res.task.name}`: " + "; ".join(extra))
+    problems = _problems(results)
+    parts += ["", "## Failures and skips", ""] + (problems or ["none"])
+    parts += ["", "## Environment", "", "```json", json.dumps(meta, indent=2, default=str),
+              "```", ""]
+    return "\n".join(parts)
+
+
+def _outcome(out: Outcome | None) -> dict[str, Any] | None:
+    return out.as_dict() if out is not None else None
+
+
+def to_json(results: Sequence[TaskResult], meta: dict[str, Any]) -> dict[str, Any]:
+    """Everything measured, JSON-ready."""
+    rows = []
+    for res in results:
+        goal = res.task.goal
+        value = goal_value(res)
+        rows.append({
+            "name": res.task.name,
+            "title": res.task.title,
+            "baseline_name": res.task.baseline_name,
+            "goal": goal.label if goal else None,
+            "goal_value": value,
+            "goal_met": (value <= goal.limit) if goal and value is not None else None,
+            "ops": res.task.ops or None,
+            "baseline": _outcome(res.baseline),
+            "function": _outcome(res.function),
+            "tools": {t: _outcome(o) for t, o in res.tools.items()},
+            "ratios": {t: ratio(res, t) for t in res.tools},
+            "notes": res.task.notes,
+        })
+    return {"meta": meta, "results": rows}
+
+
+def failed(results: Sequence[TaskResult]) -> bool:
+    """True if any baseline or tool gave a wrong result or crashed."""
+    return any(o.status == FAIL for r in results for o in [r.baseline, *r.tools.values()])
