@@ -20,7 +20,7 @@ from benchmarks import peers, report  # noqa: E402
 from benchmarks.runner import run_all  # noqa: E402
 from benchmarks.spec import select  # noqa: E402
 from benchmarks.tasks import all_tasks  # noqa: E402
-from benchmarks.timing import machine_info  # noqa: E402
+from benchmarks.timing import Settings, machine_info  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--samples", type=int, help="samples per median (default 7; quick 3)")
     ap.add_argument("--min-time", type=float,
                     help="seconds each sample lasts at least (default 0.02; quick 0.005)")
+    ap.add_argument("--budget", type=float,
+                    help="seconds of sampling per implementation before fewer samples are "
+                    "taken (default 5; quick 0.3)")
     ap.add_argument("--check-only", action="store_true",
                     help="only check correctness, time nothing")
     ap.add_argument("--list", action="store_true", help="list the tasks and exit")
@@ -47,8 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the suite; exit status 1 if any implementation gave a wrong result or crashed."""
     args = parse_args(argv)
     scale = "quick" if args.quick else "full"
-    samples = args.samples or (3 if args.quick else 7)
-    min_time = args.min_time or (0.005 if args.quick else 0.02)
+    settings = Settings.for_scale(args.quick)
+    settings = Settings(args.samples or settings.samples, args.min_time or settings.min_time,
+                        args.budget or settings.budget)
     tools = [t.strip() for t in args.tools.split(",") if t.strip()]
     unknown = sorted(set(tools) - set(peers.TOOLS))
     if unknown:
@@ -64,14 +68,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     start = time.perf_counter()
-    results = run_all(tasks, tools, samples, min_time, time_it=not args.check_only,
+    results = run_all(tasks, tools, settings, time_it=not args.check_only,
                       log=lambda msg: print(msg, flush=True))
     meta = machine_info(PINNED)
     meta.update({
         "command": "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "scale": scale,
-        "samples": samples,
-        "min_time_s": min_time,
+        "samples": settings.samples,
+        "min_time_s": settings.min_time,
+        "budget_s": settings.budget,
         "wall_time_s": round(time.perf_counter() - start, 1),
         "peer_settings": peers.SETTINGS,
     })

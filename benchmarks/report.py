@@ -42,7 +42,9 @@ def _cell(res: TaskResult, tool: str) -> str:
     if out.status != OK:
         return out.status
     r = ratio(res, tool)
-    return f"{r:.3g}x" if r is not None else "ok"
+    if r is None:
+        return "ok"
+    return f"{r:.3g}x" + ("*" if out.timing and out.timing.single_call else "")
 
 
 def _goal_cells(res: TaskResult) -> tuple[str, str]:
@@ -110,7 +112,9 @@ def markdown(results: Sequence[TaskResult], meta: dict[str, Any],
     """The whole Markdown report: table, per-row details, failures/skips, environment."""
     parts = ["# dualtape benchmarks", "",
              "Ratios are t(tool) / t(baseline), medians measured in the same run; "
-             "lower is better, 1x = as fast as the hand-coded baseline.", "",
+             "lower is better, 1x = as fast as the hand-coded baseline. "
+             "FAIL = wrong result or error (not timed); skip = tool or feature missing; "
+             "* = too slow to repeat, timed from its one checked call.", "",
              markdown_table(results, tools), "", "## Details", ""]
     for res in results:
         extra = _extras(res, tools)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import Any
 
 from benchmarks.peers import ToolUnavailable
 from benchmarks.spec import Task, compare
-from benchmarks.timing import Timing, measure
+from benchmarks.timing import Settings, Timing, measure
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 
@@ -23,6 +24,7 @@ class Outcome:
     message: str = ""
     timing: Timing | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    first_call: float | None = None  # seconds taken by the checked (first) call
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -32,6 +34,7 @@ class Outcome:
             "message": self.message,
             "timing": self.timing.as_dict() if self.timing else None,
             "info": self.info,
+            "first_call_s": self.first_call,
         }
 
 
@@ -58,7 +61,8 @@ def check_one(task: Task, tool: str, build: Callable[[Any], Callable[[], Any]],
               problem: Any, expected: Any) -> tuple[Outcome, Callable[[], Any] | None]:
     """Build and call an implementation once; return its outcome and the timed callable.
 
-    The callable is returned only when the result matched the reference.
+    The callable is returned only when the result matched the reference. The
+    outcome's ``info["check_call_s"]`` is how long that first (warm-up) call took.
     """
     try:
         call = build(problem)
@@ -67,7 +71,9 @@ def check_one(task: Task, tool: str, build: Callable[[Any], Callable[[], Any]],
     except Exception as exc:  # a build error is a failure of the tool, not of the suite
         return Outcome(tool, FAIL, "build: " + _short_error(exc)), None
     try:
+        start = time.perf_counter()
         result = call()
+        elapsed = time.perf_counter() - start
     except ToolUnavailable as exc:
         return Outcome(tool, SKIP, str(exc)), None
     except Exception as exc:
@@ -82,10 +88,10 @@ def check_one(task: Task, tool: str, build: Callable[[Any], Callable[[], Any]],
     if error:
         return Outcome(tool, FAIL, "wrong result: " + error), None
     info = task.info(problem, result) if task.info else {}
-    return Outcome(tool, OK, info=info), call
+    return Outcome(tool, OK, info=info, first_call=elapsed), call
 
 
-def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
+def run_task(task: Task, tools: Sequence[str], settings: Settings,
              time_it: bool = True, log: Callable[[str], None] | None = None) -> TaskResult:
     """Check (and unless ``time_it`` is false, time) the baseline and ``tools``."""
     say = log or (lambda _msg: None)
@@ -95,7 +101,7 @@ def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
     def run(tool: str, build: Callable[[Any], Callable[[], Any]], want: Any) -> Outcome:
         outcome, call = check_one(task, tool, build, problem, want)
         if call is not None and time_it:
-            outcome.timing = measure(call, samples=samples, min_time=min_time)
+            outcome.timing = measure(call, settings, outcome.first_call)
         shown = f"{outcome.timing.median * 1e3:.4g} ms" if outcome.timing else outcome.message
         say(f"  {tool:<10} {outcome.status:<4} {shown}")
         return outcome
@@ -108,21 +114,24 @@ def run_task(task: Task, tools: Sequence[str], samples: int, min_time: float,
     function = None
     if task.function is not None and time_it:
         call = task.function(problem)
-        function = Outcome("f", OK, timing=measure(call, samples=samples, min_time=min_time))
+        function = Outcome("f", OK, timing=measure(call, settings))
     outcomes = {tool: run(tool, task.impls[tool], expected) for tool in tools if tool in task.impls}
     return TaskResult(task, baseline, function, outcomes)
 
 
-def run_all(tasks: Iterable[Task], tools: Sequence[str], samples: int, min_time: float,
+def run_all(tasks: Iterable[Task], tools: Sequence[str], settings: Settings,
             time_it: bool = True, log: Callable[[str], None] | None = None) -> list[TaskResult]:
     """``run_task`` over every task; a crash in a task's own setup is reported, not raised."""
     results = []
     for task in tasks:
+        start = time.perf_counter()
         try:
-            results.append(run_task(task, tools, samples, min_time, time_it, log))
+            results.append(run_task(task, tools, settings, time_it, log))
         except Exception as exc:
             msg = "setup/reference: " + _short_error(exc)
             if log:
                 log(f"{task.name}: {FAIL} {msg}")
             results.append(TaskResult(task, Outcome("baseline", FAIL, msg), None, {}))
+        if log:
+            log(f"  ({time.perf_counter() - start:.1f} s)")
     return results

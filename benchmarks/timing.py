@@ -53,6 +53,21 @@ class Timing:
     minimum: float
     number: int
     samples: list[float] = field(default_factory=list)
+    single_call: bool = False  # True: one call only, the (untimed-setup) checked call
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How hard to measure: samples per median, seconds per sample, seconds per row."""
+
+    samples: int = 7
+    min_time: float = 0.02
+    budget: float = 5.0
+
+    @classmethod
+    def for_scale(cls, quick: bool) -> Settings:
+        """Defaults of the full run, or of ``--quick`` (under a minute in all)."""
+        return cls(3, 0.005, 0.3) if quick else cls()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -78,25 +93,24 @@ def _run(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(
-    fn: Callable[[], Any],
-    samples: int = 7,
-    min_time: float = 0.02,
-    slow_call: float = 0.5,
-    slow_samples: int = 3,
-) -> Timing:
+def measure(fn: Callable[[], Any], settings: Settings, first_call: float | None = None) -> Timing:
     """Median over ``samples`` samples; each sample repeats ``fn`` for >= ``min_time``.
 
     The garbage collector stays enabled (tapes allocate, and users run with it on);
     a collection is forced between samples so that one sample does not pay for the
-    garbage of another. A call slower than ``slow_call`` seconds gets only
-    ``slow_samples`` samples to keep the full run bounded.
+    garbage of another. When ``samples`` samples would take longer than ``settings.budget``
+    seconds (a slow call), fewer are taken (at least one) and the autorange run
+    counts as the first, which keeps the full run bounded. A call that already took
+    longer than the whole budget when it was checked (``first_call`` seconds) is not
+    run again: that single call is the measurement (``single_call``).
     """
-    number, first = autorange(fn, min_time)
-    if first / number > slow_call:
-        samples = min(samples, slow_samples)
-    per_call = []
-    for _ in range(samples):
+    samples, budget = settings.samples, settings.budget
+    if first_call is not None and first_call > budget:
+        return Timing(first_call, first_call, 1, [first_call], single_call=True)
+    number, elapsed = autorange(fn, settings.min_time)
+    wanted = max(1, min(samples, int(budget / elapsed)))
+    per_call = [elapsed / number] if wanted < samples else []
+    while len(per_call) < wanted:
         gc.collect()
         per_call.append(_run(fn, number) / number)
     return Timing(statistics.median(per_call), min(per_call), number, per_call)

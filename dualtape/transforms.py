@@ -47,8 +47,8 @@ def as_input(x: Any, where: str) -> Any:
     """Check that a differentiated leaf is a real float; return it as a NumPy value."""
     if isinstance(x, Traced):
         dtype = x.dtype
-    elif type(x) is float:
-        return x
+    elif type(x) is float:  # NumPy scalar semantics (inf/nan, not ZeroDivisionError)
+        return np.float64(x)
     else:
         x = np.asarray(x) if not isinstance(x, np.ndarray) else x
         dtype = x.dtype

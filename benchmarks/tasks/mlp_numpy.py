@@ -38,8 +38,9 @@ class Net:
     @property
     def label(self) -> str:
         """E.g. ``784-20-BN-ReLU-10``."""
-        hidden = "-BN-ReLU-" if self.batchnorm else "-ReLU-"
-        return hidden.join(str(s) for s in self.sizes)
+        act = "-BN-ReLU" if self.batchnorm else "-ReLU"
+        hidden = [f"{s}{act}" for s in self.sizes[1:-1]]
+        return "-".join([str(self.sizes[0]), *hidden, str(self.sizes[-1])])
 
 
 def init_params(net: Net, seed: int = 0) -> Params:

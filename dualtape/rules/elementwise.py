@@ -7,7 +7,6 @@ on the closed interval [lo, hi].
 
 from __future__ import annotations
 
-import math
 import operator
 
 import numpy as np
@@ -28,38 +27,9 @@ def _divide(x, y):
         return np.divide(x, y)
 
 
-def _power(x, y):
-    if type(x) is float and type(y) in (int, float) and x > 0.0:
-        return x ** y
-    return np.power(x, y)
-
-
-def _scalar_fast(ufunc):
-    """Python floats go to ``math`` (10x cheaper than a ufunc call and the result stays a
-    float); anything else, or a math domain/overflow error, goes to the ufunc (inf/nan)."""
-    fn = getattr(math, _MATH_NAMES.get(ufunc.__name__, ufunc.__name__), None)
-    if fn is None:
-        return ufunc
-
-    def impl(x):
-        if type(x) is float:
-            try:
-                return fn(x)
-            except (ValueError, OverflowError):
-                pass
-        return ufunc(x)
-
-    impl.__name__ = ufunc.__name__
-    return impl
-
-
-_MATH_NAMES = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arcsinh": "asinh",
-               "arccosh": "acosh", "arctanh": "atanh"}
-
-
 def unary(ufunc, deriv, domain=(-2.0, 2.0), name=None, impl=None):
     """Register ``ufunc(x)`` with derivative ``deriv(ans, x)``; tested on ``domain``."""
-    prim = defderiv(Primitive(name or ufunc.__name__, impl or _scalar_fast(ufunc)), deriv)
+    prim = defderiv(Primitive(name or ufunc.__name__, impl or ufunc), deriv)
     register_ufunc(ufunc, prim)
     sample(prim, ((2, 3), domain))
     sample(prim, ((), domain))
@@ -92,7 +62,7 @@ for _p in (negative, positive):
     sample(_p, ((2, 3),))
 multiply = binary(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, name="mul",
                   impl=operator.mul)
-divide = binary(np.divide, lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y,
+divide = binary(np.divide, lambda ans, x, y: np.divide(1.0, y), lambda ans, x, y: -ans / y,
                 domain=AWAY0[1], name="div", impl=_divide)
 register_ufunc(np.true_divide, divide)
 
@@ -107,7 +77,7 @@ def _dpow_dy(ans, x, y):
     return ans * np.log(np.where(x == 0, 1.0, x))  # 0 ** y: d/dy taken as 0
 
 
-power = binary(np.power, _dpow_dx, _dpow_dy, domain=POS, name="pow", impl=_power)
+power = binary(np.power, _dpow_dx, _dpow_dy, domain=POS, name="pow")
 float_power = binary(np.float_power, _dpow_dx, _dpow_dy, domain=POS)
 square = unary(np.square, lambda ans, x: 2.0 * x)
 reciprocal = unary(np.reciprocal, lambda ans, x: -ans * ans, domain=AWAY0[1])
@@ -128,14 +98,14 @@ logaddexp2 = binary(np.logaddexp2, lambda ans, x, y: np.exp2(x - ans),
                     lambda ans, x, y: np.exp2(y - ans))
 
 # ---- trigonometric and hyperbolic ----
-sin = unary(np.sin, lambda ans, x: cos(x))  # the primitives: floats stay fast
-cos = unary(np.cos, lambda ans, x: -sin(x))
+sin = unary(np.sin, lambda ans, x: np.cos(x))
+cos = unary(np.cos, lambda ans, x: -np.sin(x))
 tan = unary(np.tan, lambda ans, x: 1.0 + ans * ans, domain=(-1.2, 1.2))
 arcsin = unary(np.arcsin, lambda ans, x: 1.0 / np.sqrt(1.0 - x * x), domain=UNIT)
 arccos = unary(np.arccos, lambda ans, x: -1.0 / np.sqrt(1.0 - x * x), domain=UNIT)
 arctan = unary(np.arctan, lambda ans, x: 1.0 / (1.0 + x * x))
-sinh = unary(np.sinh, lambda ans, x: cosh(x))
-cosh = unary(np.cosh, lambda ans, x: sinh(x))
+sinh = unary(np.sinh, lambda ans, x: np.cosh(x))
+cosh = unary(np.cosh, lambda ans, x: np.sinh(x))
 tanh = unary(np.tanh, lambda ans, x: 1.0 - ans * ans)
 arcsinh = unary(np.arcsinh, lambda ans, x: 1.0 / np.sqrt(x * x + 1.0))
 arccosh = unary(np.arccosh, lambda ans, x: 1.0 / np.sqrt(x * x - 1.0), domain=ABOVE1)

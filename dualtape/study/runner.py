@@ -1,0 +1,143 @@
+"""Running a comparison: every method at every grid point, timed, traced and checked.
+
+>>> from dualtape.study import compare
+>>> s = compare("dense", ns=[2, 8], ms=[4], methods=["fwd", "rev", "cstep"], repeats=1,
+...             min_time=0, memory=False, progress=False)
+>>> len(s.records), all(r.rel_error < 1e-12 for r in s.records)
+(6, True)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from .families import Problem, make_problem, user_problem
+from .machine import limit_threads, machine_info
+from .measure import peak_memory, relative_error, time_call
+from .methods import DEFAULT_METHODS, NotApplicable, build, complex_step, complex_step_ok
+from .progress import Progress
+from .results import Record, Study
+
+#: The default grid and the quick one (for tests and ``--quick``).
+DEFAULT_NS = (4, 16, 64, 256, 1024)
+DEFAULT_MS = (4, 16, 64, 256)
+QUICK_NS = (4, 32, 256)
+QUICK_MS = (4, 32)
+
+
+def _reference(p: Problem) -> tuple[np.ndarray, str]:
+    """The exact Jacobian when known; else complex step; else forward mode (stated)."""
+    if p.jac is not None:
+        return np.reshape(p.jac(p.x), (p.m, p.n)), "exact (by hand)"
+    if complex_step_ok(p.fn, p.x):
+        return complex_step(p.fn, p.x), "complex step (no exact Jacobian given)"
+    import dualtape as dt
+    return np.reshape(dt.jacfwd(p.fn)(p.x), (p.m, p.n)), "forward mode (no exact Jacobian given)"
+
+
+def measure(p: Problem, method: str, repeats: int = 5, min_time: float = 2e-3,
+            budget: float = 2.0, memory: bool = True, ref: np.ndarray | None = None) -> Record:
+    """Time one method on one problem; record peak memory and accuracy.
+
+    Failures are recorded (``status``), never raised, so one bad method does not stop
+    a sweep.
+    """
+    rec = Record(p.name, p.n, p.m, method, "ok")
+    try:
+        jac = build(method, p.fn, p.x, p.m)
+        t0 = time.perf_counter()
+        J = jac(p.x)
+        first = time.perf_counter() - t0
+        timing = time_call(lambda: jac(p.x), repeats, min_time, budget, first=first)
+        rec.time, rec.time_min = timing.median, timing.minimum
+        rec.repeats, rec.number = timing.repeats, timing.number
+        if memory:
+            rec.peak_bytes = peak_memory(lambda: jac(p.x))
+        if ref is not None:
+            rec.rel_error = relative_error(J, ref)
+    except NotApplicable:
+        rec.status = "n/a"
+    except Exception as exc:  # noqa: BLE001 - a failing method is a result, not a crash
+        rec.status = f"error: {type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+    return rec
+
+
+def compare_problems(problems: Sequence[Problem], methods: Sequence[str] = DEFAULT_METHODS,
+                     repeats: int = 5, min_time: float = 2e-3, budget: float = 2.0,
+                     memory: bool = True, progress: bool = True, threads: int | None = None,
+                     title: str = "compare", settings: dict[str, Any] | None = None) -> Study:
+    """Run every method on every problem.
+
+    Args:
+        problems: the grid, one :class:`~dualtape.study.families.Problem` per point.
+        methods: method names (see :mod:`dualtape.study.methods`).
+        repeats: timing samples per measurement; the median is reported.
+        min_time: seconds each sample lasts at least (short calls are repeated).
+        budget: seconds after which no more samples are taken for one measurement.
+        memory: also measure peak memory (one extra call under tracemalloc).
+        progress: show progress on stderr.
+        threads: limit BLAS threads (needs threadpoolctl); None leaves them alone.
+        title: the progress bar's title.
+        settings: extra settings to record in the report.
+
+    Returns:
+        A :class:`~dualtape.study.results.Study`.
+    """
+    records, refs = [], set()
+    with limit_threads(threads), Progress(len(problems) * len(methods), title,
+                                          enabled=progress) as bar:
+        machine = machine_info()
+        for p in problems:
+            ref, ref_name = _reference(p)
+            refs.add(ref_name)
+            for meth in methods:
+                records.append(measure(p, meth, repeats, min_time, budget, memory, ref))
+                bar.step(f"n={p.n} m={p.m} {meth}")
+    info = dict(settings or {})
+    info.update(repeats=repeats, min_time=min_time, budget=budget, threads=threads,
+                methods=list(methods))
+    return Study(records, machine, info, "; ".join(sorted(refs)))
+
+
+def compare(family: str = "dense", ns: Sequence[int] = DEFAULT_NS,
+            ms: Sequence[int] = DEFAULT_MS, methods: Sequence[str] = DEFAULT_METHODS,
+            cost: int = 1, **kwargs: Any) -> Study:
+    """Compare the methods on a built-in family over the grid ``ns x ms``.
+
+    Args:
+        family: ``"dense"``, ``"rosenbrock"`` (m is always 1) or ``"mlp"``.
+        ns: input sizes.
+        ms: output sizes.
+        methods: method names.
+        cost: elementwise work per element (``dense``).
+        **kwargs: passed to :func:`compare_problems` (repeats, memory, progress, ...).
+    """
+    if family == "rosenbrock":
+        ms = (1,)
+    problems = [make_problem(family, n, m, cost) for m in ms for n in ns]
+    settings = {"problem": f"{family} (cost={cost})" if family == "dense" else family,
+                "ns": list(ns), "ms": list(ms), "cost": cost}
+    return compare_problems(problems, methods, settings=settings, title=f"compare {family}",
+                            **kwargs)
+
+
+def compare_function(fn: Callable, shapes: Sequence[tuple[int, ...]],
+                     methods: Sequence[str] = DEFAULT_METHODS, jac: Callable | None = None,
+                     **kwargs: Any) -> Study:
+    """Compare the methods on a user's function at inputs of the given shapes.
+
+    Args:
+        fn: plain NumPy function of one array argument (any output shape).
+        shapes: one input shape per grid point, e.g. ``[(10,), (100,), (1000,)]``.
+        methods: method names.
+        jac: the exact Jacobian, if known (``jac(x)`` of shape ``out.shape + x.shape``);
+            otherwise accuracy is measured against complex step or forward mode.
+        **kwargs: passed to :func:`compare_problems`.
+    """
+    problems = [user_problem(fn, tuple(s), jac) for s in shapes]
+    settings = {"problem": getattr(fn, "__name__", "f"), "shapes": [list(s) for s in shapes]}
+    return compare_problems(problems, methods, settings=settings, **kwargs)
