@@ -114,7 +114,7 @@ def markdown(results: Sequence[TaskResult], meta: dict[str, Any],
              "Ratios are t(tool) / t(baseline), medians measured in the same run; "
              "lower is better, 1x = as fast as the hand-coded baseline. "
              "FAIL = wrong result or error (not timed); skip = tool or feature missing; "
-             "* = too slow to repeat, timed from its one checked call.", "",
+             "* = too slow to repeat: one timed call after the checked one.", "",
              markdown_table(results, tools), "", "## Details", ""]
     for res in results:
         extra = _extras(res, tools)

@@ -99,11 +99,13 @@ def run_task(task: Task, tools: Sequence[str], settings: Settings,
     expected = task.reference(problem)
 
     def run(tool: str, build: Callable[[Any], Callable[[], Any]], want: Any) -> Outcome:
+        start = time.perf_counter()
         outcome, call = check_one(task, tool, build, problem, want)
         if call is not None and time_it:
             outcome.timing = measure(call, settings, outcome.first_call)
         shown = f"{outcome.timing.median * 1e3:.4g} ms" if outcome.timing else outcome.message
-        say(f"  {tool:<10} {outcome.status:<4} {shown}")
+        say(f"  {tool:<10} {outcome.status:<4} {shown:<12} "
+            f"[{time.perf_counter() - start:.2f} s with build and check]")
         return outcome
 
     say(f"{task.name}: {task.title}")

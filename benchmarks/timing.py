@@ -53,7 +53,11 @@ class Timing:
     minimum: float
     number: int
     samples: list[float] = field(default_factory=list)
-    single_call: bool = False  # True: one call only, the (untimed-setup) checked call
+    single_call: bool = False  # True: too slow to repeat, one sample of one call
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -69,9 +73,6 @@ class Settings:
         """Defaults of the full run, or of ``--quick`` (under a minute in all)."""
         return cls(3, 0.005, 0.3) if quick else cls()
 
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-friendly form."""
-        return asdict(self)
 
 
 def autorange(fn: Callable[[], Any], min_time: float) -> tuple[int, float]:
@@ -100,13 +101,17 @@ def measure(fn: Callable[[], Any], settings: Settings, first_call: float | None 
     a collection is forced between samples so that one sample does not pay for the
     garbage of another. When ``samples`` samples would take longer than ``settings.budget``
     seconds (a slow call), fewer are taken (at least one) and the autorange run
-    counts as the first, which keeps the full run bounded. A call that already took
-    longer than the whole budget when it was checked (``first_call`` seconds) is not
-    run again: that single call is the measurement (``single_call``).
+    counts as the first, which keeps the full run bounded. A call whose checked
+    (first, warm-up) run took longer than the budget (``first_call`` seconds) is
+    timed once more; if that call also exceeds the budget it is the measurement
+    (``single_call``).
     """
     samples, budget = settings.samples, settings.budget
     if first_call is not None and first_call > budget:
-        return Timing(first_call, first_call, 1, [first_call], single_call=True)
+        gc.collect()
+        elapsed = _run(fn, 1)  # the first call may have paid for compilation: try again
+        if elapsed > budget:
+            return Timing(elapsed, elapsed, 1, [elapsed], single_call=True)
     number, elapsed = autorange(fn, settings.min_time)
     wanted = max(1, min(samples, int(budget / elapsed)))
     per_call = [elapsed / number] if wanted < samples else []

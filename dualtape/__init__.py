@@ -7,6 +7,7 @@ array([0.        , 1.38177329])
 """
 
 from .custom import Function, defderiv, defjvp, defvjp, primitive
+from .debug import NaNError, debug_nans
 from .dual import Dual
 from .errors import (ArgnumsError, DualtapeError, MemoryCapError, NoRuleError,
                      NonDifferentiableInputError, ShapeError, TapeError, TracerConversionError)
@@ -18,7 +19,7 @@ from .check import check_grads
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "Dual", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
+    "ArgnumsError", "Dual", "NaNError", "debug_nans", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
     "NoRuleError", "NonDifferentiableInputError", "ShapeError", "Tape", "TapeError", "Tensor",
     "TracerConversionError", "check_grads", "defderiv", "defjvp", "defvjp", "explain_jacobian",
     "grad", "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp",

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from . import debug
 from .dispatch import Traced
 from .registry import Box, Primitive, plain
 from .rules.kinds import shape_of
@@ -84,6 +85,10 @@ class Dual(Traced):
             from .errors import NoRuleError
             raise NoRuleError(prim.name, " in forward mode (it has no jvp rule)")
         out = prim.jvp(tans, ans, vals, kwargs)
+        if debug.active:
+            where = debug.forward_index()
+            debug.check(prim, "value", ans, vals, where, "forward")
+            debug.check(prim, "tangent", out, (tans, vals), where, "forward")
         batched = self._batched
         if prim.multiple_results:
             return tuple(Dual._make(a, t, level, batched) for a, t in zip(ans, out))

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from . import debug
 from .dispatch import Traced
 from .errors import NonDifferentiableInputError, ShapeError, TapeError
 from .registry import Box, Primitive, plain
@@ -137,6 +138,9 @@ class Tape:
     def record(self, prim: Primitive, vals: list, kwargs: dict, slots: list, ans: Any,
                level: int) -> Any:
         slot = len(self.entries)
+        if debug.active:
+            debug.check(prim, "value", ans, vals, f"Wengert entry v{slot + 1}", "reverse")
+            debug.remember(self, slot)
         self.entries.append((prim, vals, kwargs, slots, ans))
         if prim.multiple_results:
             return tuple(Tensor._make(a, self, slot, i, level) for i, a in enumerate(ans))
@@ -173,6 +177,9 @@ class Tape:
             if prim.multiple_results:
                 ct = _fill_zeros(ct, ans)
             cts = prim.vjp(ct, ans, vals, kwargs, [sl is not None for sl in slots])
+            if debug.active:
+                debug.check(prim, "cotangent", cts, (ct, vals), f"Wengert entry v{s + 1}",
+                            "reverse", debug.recorded_at(self, s))
             if len(cts) != len(slots):
                 raise TapeError(f"dualtape: the vjp rule of {prim.name} returned {len(cts)} "
                                 f"cotangents for {len(slots)} arguments")
@@ -285,6 +292,9 @@ class Tensor(Traced):
             return ans
         entries = tape.entries
         slot = len(entries)
+        if debug.active:
+            debug.check(prim, "value", ans, vals, f"Wengert entry v{slot + 1}", "reverse")
+            debug.remember(tape, slot)
         entries.append((prim, vals, kwargs, slots, ans))
         if prim.multiple_results:
             return tuple(Tensor._make(a, tape, slot, i, level) for i, a in enumerate(ans))

@@ -66,7 +66,7 @@ class Crossover:
 
 def _cross(points: list[tuple[float, float]]) -> float | None:
     """The first x where y changes sign (linear interpolation in log x)."""
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
         if y0 == 0:
             return x0
         if (y0 < 0) != (y1 < 0) or y1 == 0:
@@ -126,7 +126,7 @@ def _fit(logr: dict[tuple[int, int], float]) -> float | None:
         return None
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     sxx = sum((x - mx) ** 2 for x in xs)
-    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sxx
     if b <= 0:
         return None
     return math.exp(mx - my / b)

@@ -39,7 +39,8 @@ def to_dot(t: Trace, sweeps: bool = True) -> str:
     """
     lines = ["digraph wengert {", "  rankdir=LR;",
              '  node [fontname="Helvetica", fontsize=11];']
-    for i, (name, d, v, kind) in enumerate(zip(t.names, t.definitions, t.values, t.kinds)):
+    rows = zip(t.names, t.definitions, t.values, t.kinds, strict=True)
+    for i, (name, d, v, kind) in enumerate(rows):
         label = f"{name} = {d}\\nvalue {format_value(v)}"
         if sweeps:
             tans = ", ".join(_label_value(x) for x in t.tangents[i])

@@ -30,7 +30,9 @@ import numpy as np
 import dualtape as dt
 
 #: The default set, in the order tables list them.
-DEFAULT_METHODS = ("fwd", "rev", "auto", "fwd[c=1]", "rev[c=1]", "fd-fwd", "fd-cen", "cstep")
+DEFAULT_METHODS = ("fwd", "rev", "auto", "fd-fwd", "fd-cen", "cstep")
+#: Chunk sizes added by default (``fwd[c=1]``: one direction per pass, the textbook mode).
+DEFAULT_CHUNKS = (1,)
 #: The methods that are automatic differentiation (their accuracy is to rounding).
 AD_PREFIXES = ("fwd", "rev", "auto")
 
@@ -119,14 +121,19 @@ def build(name: str, fn: Callable, x: np.ndarray, m: int | None = None) -> Calla
 
 
 def parse_methods(text: str, chunks: list[int] | None = None) -> list[str]:
-    """``"fwd,rev,cstep"`` -> names; ``chunks`` adds ``fwd[c=k]`` and ``rev[c=k]`` per k.
+    """``"fwd,rev,cstep"`` -> names; ``chunks`` adds ``fwd[c=k]`` and ``rev[c=k]`` per k
+    (after ``auto``). An empty ``text`` means :data:`DEFAULT_METHODS`.
 
     >>> parse_methods("fwd,rev", chunks=[4])
     ['fwd', 'rev', 'fwd[c=4]', 'rev[c=4]']
+    >>> parse_methods("", chunks=[1])
+    ['fwd', 'rev', 'auto', 'fwd[c=1]', 'rev[c=1]', 'fd-fwd', 'fd-cen', 'cstep']
     """
     names = [s.strip() for s in text.split(",") if s.strip()] if text else list(DEFAULT_METHODS)
+    at = names.index("auto") + 1 if "auto" in names else len(names)
     for k in chunks or []:
         for mode in ("fwd", "rev"):
             if f"{mode}[c={k}]" not in names:
-                names.append(f"{mode}[c={k}]")
+                names.insert(at, f"{mode}[c={k}]")
+                at += 1
     return names

@@ -18,7 +18,14 @@ import numpy as np
 from .families import Problem, make_problem, user_problem
 from .machine import limit_threads, machine_info
 from .measure import peak_memory, relative_error, time_call
-from .methods import DEFAULT_METHODS, NotApplicable, build, complex_step, complex_step_ok
+from .methods import (
+    DEFAULT_CHUNKS,
+    NotApplicable,
+    build,
+    complex_step,
+    complex_step_ok,
+    parse_methods,
+)
 from .progress import Progress
 from .results import Record, Study
 
@@ -52,6 +59,10 @@ def measure(p: Problem, method: str, repeats: int = 5, min_time: float = 2e-3,
         t0 = time.perf_counter()
         J = jac(p.x)
         first = time.perf_counter() - t0
+        if first < budget / 4:  # a second call, warm, for the autorange estimate
+            t0 = time.perf_counter()
+            jac(p.x)
+            first = time.perf_counter() - t0
         timing = time_call(lambda: jac(p.x), repeats, min_time, budget, first=first)
         rec.time, rec.time_min = timing.median, timing.minimum
         rec.repeats, rec.number = timing.repeats, timing.number
@@ -66,7 +77,7 @@ def measure(p: Problem, method: str, repeats: int = 5, min_time: float = 2e-3,
     return rec
 
 
-def compare_problems(problems: Sequence[Problem], methods: Sequence[str] = DEFAULT_METHODS,
+def compare_problems(problems: Sequence[Problem], methods: Sequence[str] | None = None,
                      repeats: int = 5, min_time: float = 2e-3, budget: float = 2.0,
                      memory: bool = True, progress: bool = True, threads: int | None = None,
                      title: str = "compare", settings: dict[str, Any] | None = None) -> Study:
@@ -74,7 +85,8 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] = DEFAU
 
     Args:
         problems: the grid, one :class:`~dualtape.study.families.Problem` per point.
-        methods: method names (see :mod:`dualtape.study.methods`).
+        methods: method names (see :mod:`dualtape.study.methods`); None = the defaults
+            plus ``fwd[c=1]`` and ``rev[c=1]``.
         repeats: timing samples per measurement; the median is reported.
         min_time: seconds each sample lasts at least (short calls are repeated).
         budget: seconds after which no more samples are taken for one measurement.
@@ -87,6 +99,7 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] = DEFAU
     Returns:
         A :class:`~dualtape.study.results.Study`.
     """
+    methods = list(methods) if methods else parse_methods("", list(DEFAULT_CHUNKS))
     records, refs = [], set()
     with limit_threads(threads), Progress(len(problems) * len(methods), title,
                                           enabled=progress) as bar:
@@ -104,7 +117,7 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] = DEFAU
 
 
 def compare(family: str = "dense", ns: Sequence[int] = DEFAULT_NS,
-            ms: Sequence[int] = DEFAULT_MS, methods: Sequence[str] = DEFAULT_METHODS,
+            ms: Sequence[int] = DEFAULT_MS, methods: Sequence[str] | None = None,
             cost: int = 1, **kwargs: Any) -> Study:
     """Compare the methods on a built-in family over the grid ``ns x ms``.
 
@@ -126,7 +139,7 @@ def compare(family: str = "dense", ns: Sequence[int] = DEFAULT_NS,
 
 
 def compare_function(fn: Callable, shapes: Sequence[tuple[int, ...]],
-                     methods: Sequence[str] = DEFAULT_METHODS, jac: Callable | None = None,
+                     methods: Sequence[str] | None = None, jac: Callable | None = None,
                      **kwargs: Any) -> Study:
     """Compare the methods on a user's function at inputs of the given shapes.
 

@@ -90,7 +90,7 @@ class Trace:
     def wengert_table(self) -> str:
         """The Wengert list: variable, definition, value."""
         rows = [(n, d, format_value(v)) for n, d, v in zip(self.names, self.definitions,
-                                                          self.values)]
+                                                          self.values, strict=False)]
         return format_table(("var", "definition", "value"), rows)
 
     def forward_table(self) -> str:
@@ -98,7 +98,7 @@ class Trace:
         heads = ("var", "definition", "value") + tuple(f"d/d{d}" for d in self.directions)
         rows = [(n, d, format_value(v)) + tuple(_fmt(t) for t in tan)
                 for n, d, v, tan in zip(self.names, self.definitions, self.values,
-                                        self.tangents)]
+                                        self.tangents, strict=False)]
         return format_table(heads, rows)
 
     def reverse_table(self) -> str:
@@ -106,7 +106,7 @@ class Trace:
         heads = ("var", "definition", "value") + tuple(f"d{o}/dv" for o in self.outputs)
         rows = [(n, d, format_value(v)) + tuple(_fmt(a) for a in adj)
                 for n, d, v, adj in zip(self.names, self.definitions, self.values,
-                                        self.adjoints)]
+                                        self.adjoints, strict=False)]
         return format_table(heads, rows[::-1])
 
 

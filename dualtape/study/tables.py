@@ -29,7 +29,7 @@ def format_table(heads: Sequence[str], rows: Sequence[Sequence[str]],
 
     def line(r: list[str]) -> str:
         parts = [c.rjust(w) if i in right else c.ljust(w)
-                 for i, (c, w) in enumerate(zip(r, widths))]
+                 for i, (c, w) in enumerate(zip(r, widths, strict=False))]
         return "  ".join(parts).rstrip()
 
     out = [line(cells[0]), "  ".join("-" * w for w in widths)]

@@ -87,3 +87,20 @@ def test_nan_inputs_propagate_like_numpy():
     assert np.isnan(g[0]) and np.isfinite(g[1])
     with np.errstate(divide="ignore"):
         assert dt.grad(np.sqrt)(0.0) == np.inf  # NumPy's answer, documented
+
+
+def test_debug_nans_names_primitive_entry_and_user_line():
+    def f(x):
+        y = np.sqrt(x)  # the culprit line
+        return np.sum(y * 2.0)
+
+    with np.errstate(all="ignore"), pytest.raises(dt.NaNError) as err:
+        with dt.debug_nans():
+            dt.grad(f)(np.array([1.0, 0.0]))
+    msg = str(err.value)
+    assert "sqrt" in msg and "v2" in msg and "the culprit line" in msg
+    with np.errstate(all="ignore"), pytest.raises(dt.NaNError, match="log .*forward"):
+        with dt.debug_nans():
+            dt.jvp(lambda x: np.log(x - 1.0), (np.array([1.0]),), (np.ones(1),))
+    with np.errstate(all="ignore"):
+        assert np.isinf(dt.grad(f)(np.array([1.0, 0.0]))[1])  # off: NumPy's answer
