@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -95,6 +96,10 @@ def run_task(task: Task, tools: Sequence[str], settings: Settings,
              time_it: bool = True, log: Callable[[str], None] | None = None) -> TaskResult:
     """Check (and unless ``time_it`` is false, time) the baseline and ``tools``."""
     say = log or (lambda _msg: None)
+    # Collect once, then freeze what survives (the peers' modules): the collections
+    # between samples then scan only new objects, which keeps them cheap and fair.
+    gc.collect()
+    gc.freeze()
     problem = task.setup()
     expected = task.reference(problem)
 

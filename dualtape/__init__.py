@@ -6,22 +6,31 @@ differentiation for plain NumPy code, sharing one registry of derivative rules.
 array([0.        , 1.38177329])
 """
 
+from .check import check_grads
 from .custom import Function, defderiv, defjvp, defvjp, primitive
 from .debug import NaNError, debug_nans
 from .dual import Dual
-from .errors import (ArgnumsError, DualtapeError, MemoryCapError, NoRuleError,
-                     NonDifferentiableInputError, ShapeError, TapeError, TracerConversionError)
-from .jacobians import (JacobianPlan, explain_jacobian, hessian, jacfwd, jacobian, jacrev)
+from .errors import (
+                     ArgnumsError,
+                     DualtapeError,
+                     MemoryCapError,
+                     NonDifferentiableInputError,
+                     NoRuleError,
+                     ShapeError,
+                     TapeError,
+                     TracerConversionError,
+)
+from .jacobians import JacobianPlan, explain_jacobian, hessian, jacfwd, jacobian, jacrev
 from .tape import Tape, Tensor, is_grad_enabled, no_grad
 from .transforms import grad, hvp, jvp, stop_gradient, value_and_grad, vjp
-from .check import check_grads
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "Dual", "NaNError", "debug_nans", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
-    "NoRuleError", "NonDifferentiableInputError", "ShapeError", "Tape", "TapeError", "Tensor",
-    "TracerConversionError", "check_grads", "defderiv", "defjvp", "defvjp", "explain_jacobian",
-    "grad", "hessian", "hvp", "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp",
-    "no_grad", "primitive", "stop_gradient", "value_and_grad", "vjp",
+    "ArgnumsError", "Dual", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
+    "NaNError", "NoRuleError", "NonDifferentiableInputError", "ShapeError", "Tape", "TapeError",
+    "Tensor", "TracerConversionError", "check_grads", "debug_nans", "defderiv", "defjvp",
+    "defvjp", "explain_jacobian", "grad", "hessian", "hvp", "is_grad_enabled", "jacfwd",
+    "jacobian", "jacrev", "jvp", "no_grad", "primitive", "stop_gradient", "value_and_grad",
+    "vjp",
 ]

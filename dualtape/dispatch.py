@@ -42,7 +42,7 @@ def _plain_index(idx: Any) -> tuple:
     for e in idx:
         if isinstance(e, Box):
             e = plain(e)
-            if not np.issubdtype(np.result_type(e), np.integer) and np.result_type(e) != bool:
+            if not (np.issubdtype(np.result_type(e), np.integer) or np.result_type(e) == np.bool_):
                 raise TypeError("dualtape: only integer or boolean arrays can index; got a "
                                 "traced float array")
         elif isinstance(e, list):
@@ -182,13 +182,13 @@ class Traced(Box):
     def T(self): return np.transpose(self)
     @property
     def mT(self): return np.swapaxes(self, -1, -2)
-    def sum(self, axis=None, keepdims=False, **kw): return np.sum(self, axis=axis, keepdims=keepdims)
+    def sum(self, axis=None, keepdims=False, **kw): return np.sum(self, axis, keepdims=keepdims)
     def mean(self, axis=None, keepdims=False, **kw): return np.mean(self, axis=axis,
                                                                     keepdims=keepdims)
     def prod(self, axis=None, keepdims=False, **kw): return np.prod(self, axis=axis,
                                                                     keepdims=keepdims)
-    def max(self, axis=None, keepdims=False, **kw): return np.max(self, axis=axis, keepdims=keepdims)
-    def min(self, axis=None, keepdims=False, **kw): return np.min(self, axis=axis, keepdims=keepdims)
+    def max(self, axis=None, keepdims=False, **kw): return np.max(self, axis, keepdims=keepdims)
+    def min(self, axis=None, keepdims=False, **kw): return np.min(self, axis, keepdims=keepdims)
     def var(self, axis=None, ddof=0, keepdims=False): return np.var(self, axis, ddof=ddof,
                                                                     keepdims=keepdims)
     def std(self, axis=None, ddof=0, keepdims=False): return np.std(self, axis, ddof=ddof,

@@ -20,8 +20,8 @@ class NoRuleError(DualtapeError, NotImplementedError):
             f"        prim = dt.primitive({name})\n"
             f"        dt.defvjp(prim, lambda g, ans, x: ...)   # reverse mode\n"
             f"        dt.defjvp(prim, lambda t, ans, x: ...)   # forward mode\n"
-            f"    (for an elementwise function dt.defderiv(prim, lambda ans, x: ...) gives both), or\n"
-            f"  * wrap the call in dt.stop_gradient(...) if you really want no derivative through it."
+            f"    (elementwise: dt.defderiv(prim, lambda ans, x: ...) gives both), or\n"
+            f"  * wrap the call in dt.stop_gradient(...) if you really want no derivative."
         )
         super().__init__(msg)
 
@@ -35,7 +35,7 @@ class TracerConversionError(DualtapeError, TypeError):
 
 
 class TapeError(DualtapeError, RuntimeError):
-    """A tape was used wrongly: backward twice on a freed graph, or used after its context closed."""
+    """A tape was used wrongly: backward twice on a freed graph, or after its block closed."""
 
 
 class ShapeError(DualtapeError, ValueError):

@@ -18,8 +18,15 @@ import numpy as np
 from .dual import Dual
 from .errors import MemoryCapError
 from .registry import plain
-from .transforms import (Recording, new_level, normalize_argnums, split_aux, to_numpy,
-                         trace_inputs, unbox_output)
+from .transforms import (
+    Recording,
+    new_level,
+    normalize_argnums,
+    split_aux,
+    to_numpy,
+    trace_inputs,
+    unbox_output,
+)
 from .tree import flatten, tree_map, unflatten
 
 #: Default cap on the memory a dense Jacobian computation may use (bytes).
@@ -196,7 +203,7 @@ def _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname,
         k = min(plan.chunk, n_in - start) if n_in else 0
         counter = iter(range(len(in_vals_all)))
 
-        def box(v, name, start=start, k=k):
+        def box(v, name, start=start, k=k, counter=counter):
             j = next(counter)
             e = _identity_rows(start, k, int(offsets[j]), _size(in_shapes[j]),
                                np.result_type(plain(v)))

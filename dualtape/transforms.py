@@ -14,7 +14,7 @@ import numpy as np
 
 from .dispatch import Traced
 from .dual import Dual
-from .errors import (ArgnumsError, NonDifferentiableInputError, ShapeError, TapeError)
+from .errors import ArgnumsError, NonDifferentiableInputError, ShapeError, TapeError
 from .registry import Box, plain
 from .tape import Tape, Tensor
 from .tree import TreeSpec, flatten, tree_map, unflatten

@@ -113,15 +113,5 @@ def sparse_jacobian(f: Callable[[Vector], Any], x_example: Vector,
 
 def sparse_hessian(f: Callable[[Vector], Any], who: str = "solvers") -> Callable[[Vector], Any]:
     """``x -> H(x)`` of scalar f as a sparse array (dt.sparse_hessian)."""
-    fn = getattr(dt, "sparse_hessian_fn", None)
-    if fn is not None:  # a reusable form, when dualtape offers one
-        cache: dict[str, Callable] = {}
-
-        def reused(x: Vector) -> Any:
-            if "h" not in cache:
-                cache["h"] = fn(f, x)
-            return cache["h"](x)
-
-        return reused
     one_shot = _require("sparse_hessian", who)
     return lambda x: one_shot(f, x)

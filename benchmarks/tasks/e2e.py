@@ -142,15 +142,20 @@ def _plain(v: Any) -> Any:
 def make_tasks(scale: str) -> list[Task]:
     """L-BFGS-B (scipy.minimize and solvers.minimize) and Newton-CG rows."""
     n = SIZES[scale]
+    notes = [] if scale == "full" else [f"{scale} size; goal set for n=100"]
+    tools = list(DERIVS)
+    if scale == "quick":  # eager JAX takes seconds per minimisation
+        tools.remove("jax")
+        notes.append("jax (eager) left out of --quick")
     common = dict(setup=lambda: start(n), reference=lambda x0: np.ones_like(x0), info=_info,
-                  notes=[] if scale == "full" else [f"{scale} size; goal set for n=100"])
+                  notes=notes)
     return [
         Task(
             name=f"lbfgsb-n{n}",
             title=f"L-BFGS-B end to end n={n} (value_and_grad, jac=True)",
             baseline_name="minimize(jac=rosen_der)",
             baseline=lambda x0: (lambda: minimize(rosen, x0, jac=rosen_der, method="L-BFGS-B")),
-            impls={tool: _lbfgsb(tool) for tool in DERIVS},
+            impls={tool: _lbfgsb(tool) for tool in tools},
             goal=Goal(2.5),
             check=_check("L-BFGS-B"),
             **common,
@@ -171,7 +176,7 @@ def make_tasks(scale: str) -> list[Task]:
             baseline_name="minimize(rosen_der, rosen_hess_prod)",
             baseline=lambda x0: (lambda: minimize(
                 rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="Newton-CG")),
-            impls={tool: _newton(tool) for tool in DERIVS},
+            impls={tool: _newton(tool) for tool in tools},
             goal=Goal(3.0),
             check=_check("Newton-CG"),
             **common,

@@ -8,8 +8,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..registry import Box, Primitive, plain, register_function, sample
-from .kinds import (align, batch_of, deflinear, defzero, dtype_of, norm_axes,
-                    shape_of, shift, unbroadcast, zeros_tangent)
+from .kinds import (
+    align,
+    batch_of,
+    deflinear,
+    defzero,
+    dtype_of,
+    norm_axes,
+    shape_of,
+    shift,
+    unbroadcast,
+    zeros_tangent,
+)
 
 # ---- reshape, transpose, broadcast ----
 

@@ -20,7 +20,8 @@ from .sweeps import Trace
 
 
 def _quote(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    escaped = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return '"' + escaped + '"'
 
 
 def _label_value(v) -> str:
@@ -41,12 +42,12 @@ def to_dot(t: Trace, sweeps: bool = True) -> str:
              '  node [fontname="Helvetica", fontsize=11];']
     rows = zip(t.names, t.definitions, t.values, t.kinds, strict=True)
     for i, (name, d, v, kind) in enumerate(rows):
-        label = f"{name} = {d}\\nvalue {format_value(v)}"
+        label = f"{name} = {d}\nvalue {format_value(v)}"
         if sweeps:
             tans = ", ".join(_label_value(x) for x in t.tangents[i])
             adjs = ", ".join(_label_value(x) for x in t.adjoints[i])
-            label += f"\\ntangent ({', '.join(t.directions)}): {tans}"
-            label += f"\\nadjoint: {adjs}"
+            label += f"\ntangent ({', '.join(t.directions)}): {tans}"
+            label += f"\nadjoint: {adjs}"
         shape = "ellipse" if kind == "input" else "box"
         style = ", peripheries=2" if i == t.output_index else ""
         lines.append(f"  {_quote(name)} [shape={shape}{style}, label={_quote(label)}];")

@@ -38,13 +38,16 @@ class Example:
     formula: str
     gradient: Callable
     gradient_formula: str
+    note: str = ""
 
 
 EXAMPLES: dict[str, Example] = {
     "textbook": Example(
         textbook, (2.0, 5.0), "y = ln(x1) + x1*x2 - sin(x2)",
         lambda x1, x2: np.array([1.0 / x1 + x2, x1 - np.cos(x2)]),
-        "dy/dx1 = 1/x1 + x2,  dy/dx2 = x1 - cos(x2)"),
+        "dy/dx1 = 1/x1 + x2,  dy/dx2 = x1 - cos(x2)",
+        "(Baydin et al. 2018 list sin(x2) as v3 and the sum as v4; Python "
+        "evaluates the sum first. The values are the same.)"),
     "course-f": Example(
         course_f, (1.0, 2.0), "f = log(x1*x2) * sin(x2)",
         lambda x1, x2: np.array([np.sin(x2) / x1,

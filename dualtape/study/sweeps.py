@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import TapeError
 from ..registry import plain
 from ..tape import Tape, Tensor
 from ..wengert import format_entry, format_value
@@ -170,12 +171,15 @@ def trace(f: Callable, at: Sequence[float] | np.ndarray, *, vector: bool | None 
         for x in xs:  # inputs first, in argument order, as the textbooks number them
             tape.slot_of(x)
         y = f(*xs)
-    if not isinstance(y, Tensor) or y._tape is not tape:
+    try:
+        out_ref = tape.slot_of(y) if isinstance(y, Tensor) else None
+    except TapeError:
+        out_ref = None
+    if out_ref is None:
         raise TypeError("trace: the function's output does not depend on its inputs (or is "
                         "not one array); return a single value computed from the arguments")
     entries = tape.entries
     n_dirs = len(directions)
-    out_ref = y._slot if y._index is None else (y._slot, y._index)
     shift = len(xs) if numbering == "textbook" else 0
 
     def ref_name(r: Any) -> Any:
@@ -216,4 +220,4 @@ def trace(f: Callable, at: Sequence[float] | np.ndarray, *, vector: bool | None 
         adjoints.append(np.zeros((m,) + shape) if a is None else a)
     outputs = ["y"] if out_val.ndim == 0 else [f"y[{i}]" for i in range(m)]
     return Trace(names, defs, values, kinds, parents, tangents, adjoints, directions, outputs,
-                 y._slot)
+                 out_ref if type(out_ref) is int else out_ref[0])

@@ -4,7 +4,7 @@
 """
 
 import numpy as np
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import dualtape as dt
@@ -55,26 +55,27 @@ def run(program, x):
     return stack[-1], REDUCE[reduce][1](stack[-1])
 
 
-def fd_jacobian(f, x, eps=1e-6):
-    cols = [(np.ravel(f(x + eps * e)) - np.ravel(f(x - eps * e))) / (2 * eps) for e in np.eye(x.size)]
-    return np.stack(cols, axis=-1)
-
-
-def _kinky(program, x):
-    """Programs that land on a kink of max/maximum (ties) are not differentiable there."""
-    vec, _ = run(program, x)
-    return np.any(np.abs(np.diff(np.sort(np.ravel(vec)))) < 1e-4)
+def smooth_fd(f, x, h=1e-6):
+    """Central differences, or None where the program is not smooth at x (a kink of max:
+    the one-sided differences then disagree), since no derivative exists to compare with."""
+    f0 = np.ravel(f(x))
+    fwd = np.stack([(np.ravel(f(x + h * e)) - f0) / h for e in np.eye(x.size)], axis=-1)
+    bwd = np.stack([(f0 - np.ravel(f(x - h * e))) / h for e in np.eye(x.size)], axis=-1)
+    return (fwd + bwd) / 2 if np.allclose(fwd, bwd, rtol=1e-3, atol=1e-3) else None
 
 
 @given(programs())
+@example(program=([("binary", 0, 0), ("binary", 4, 1), ("unary", 0)], 0,
+                  np.array([2.22044605e-16])))  # a kink of maximum at 0
 def test_vector_programs_agree_across_modes(program):
     x = program[2]
     f = lambda x: run(program, x)[0]
     J_fwd = dt.jacfwd(f)(x)
     J_rev = dt.jacrev(f)(x)
     np.testing.assert_allclose(J_fwd, J_rev, rtol=1e-9, atol=1e-9)
-    if not _kinky(program, x) and np.all(np.isfinite(J_fwd)) and np.abs(J_fwd).max() < 1e6:
-        np.testing.assert_allclose(J_fwd, fd_jacobian(f, x), rtol=1e-4, atol=1e-5)
+    fd = smooth_fd(f, x)
+    if fd is not None and np.abs(J_fwd).max() < 1e6:
+        np.testing.assert_allclose(J_fwd, fd, rtol=1e-4, atol=1e-5)
 
 
 @given(programs())

@@ -1,0 +1,194 @@
+"""Vector functions as scipy wants them: residuals and constraints with exact Jacobians.
+
+:class:`VectorFunction` wraps ``fun(x_tree, *args) -> array`` into callables of
+the flat float64 vector: ``value(x)`` (plain call), ``jac(x)`` (dense, by the
+cheaper AD mode, or sparse through ``dt.sparse_jacobian_fn``), ``jvp(x, v)``
+(matrix-free) and, for constraints, second derivatives of ``v . fun`` (the
+constraint's part of the Lagrangian Hessian). Outputs are flattened to 1-D.
+The same one-entry cache as the scalar objective serves repeated points.
+
+>>> import numpy as np
+>>> from solvers._pytree import ravel_pytree
+>>> x0, unravel = ravel_pytree(np.array([1.0, 2.0]))
+>>> vf = VectorFunction(lambda x: x ** 2, x0, unravel, (), "root", "fun")
+>>> vf.jac(x0)
+array([[2., 0.],
+       [0., 4.]])
+>>> vf.value(x0), vf.counts["jac"]
+(array([1., 4.]), 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from scipy.sparse.linalg import LinearOperator
+
+from . import _derivatives as D
+from ._errors import EvalContext, ObjectiveError, check_finite_vector
+from ._pytree import Unravel
+
+__all__ = ["VectorFunction"]
+
+
+class VectorFunction:
+    """A vector-valued function of a pytree, seen as a function of a flat vector.
+
+    Args:
+        fun: ``fun(x, *args) -> array`` (any shape; flattened to ``(m,)``).
+        x0: the flat starting point.
+        unravel: rebuilds x's structure from a flat vector.
+        args: extra positional arguments of ``fun``.
+        who: the public solver name; ``what``: the function's role (for messages).
+        sparse: build the Jacobian as a sparse array (needs dualtape's sparse module).
+    """
+
+    def __init__(self, fun: Callable, x0: np.ndarray, unravel: Unravel, args: tuple, who: str,
+                 what: str, sparse: bool = False) -> None:
+        self.x0 = x0
+        self.n = x0.size
+        self.unravel = unravel
+        self.sparse = sparse
+        self.ctx = EvalContext(who, what, unravel)
+        self.counts = {"plain": 0, "jac": 0, "jvp": 0, "hess": 0}
+        if unravel.trivial:
+            self.flat = lambda x: np.ravel(fun(x, *args))
+        else:
+            self.flat = lambda x: np.ravel(fun(unravel(x), *args))
+        self._key: np.ndarray | None = None
+        self._value: np.ndarray | None = None
+        self._jac: Any = None
+        self._vj: Callable | None = None
+        self._jvp: Callable | None = None
+        self._sparse_jac: Callable | None = None
+        self.m = self._check_x0()
+
+    def _check_x0(self) -> int:
+        out = self._guarded(lambda: self.flat(self.x0), self.x0)
+        self.counts["plain"] += 1
+        arr = np.asarray(out)
+        if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
+            raise self.ctx.error(f"{self.ctx.what} must return real numbers, got {arr.dtype} "
+                                 f"at x0")
+        value = arr.astype(np.float64)
+        self._store(self.x0, value)
+        check_finite_vector(self.ctx, self.x0, value, f"{self.ctx.what}(x0)")
+        return value.size
+
+    def check_jacobian(self) -> None:
+        """Differentiate once at x0, so that a non-differentiable function fails now."""
+        self.jac(self.x0)
+
+    def start(self) -> None:
+        """Mark the end of the checks at x0 (later problems get the iteration context)."""
+        self.ctx.started = True
+
+    def _guarded(self, call: Callable[[], Any], x: np.ndarray, action: str = "evaluating") -> Any:
+        self.ctx.evaluations += 1
+        try:
+            return call()
+        except ObjectiveError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised with the solver's context
+            raise self.ctx.failed(x, exc, action) from exc
+
+    # ---- the one-entry cache ----
+
+    def _hit(self, x: np.ndarray) -> bool:
+        return self._key is not None and np.array_equal(x, self._key)
+
+    def _store(self, x: np.ndarray, value: np.ndarray | None, jac: Any = None) -> None:
+        if not self._hit(x):
+            self._key = np.array(x, dtype=np.float64, copy=True)
+            self._value = self._jac = None
+        if value is not None:
+            self._value = value
+        if jac is not None:
+            self._jac = jac
+
+    # ---- first order ----
+
+    def value(self, x: np.ndarray) -> np.ndarray:
+        """fun(x) flattened to (m,) float64, by a plain call or from the cache."""
+        if self._hit(x) and self._value is not None:
+            return self._value
+        out = self._guarded(lambda: self.flat(x), x)
+        self.counts["plain"] += 1
+        value = np.asarray(out, dtype=np.float64)
+        if value.shape != (self.m,):
+            raise self.ctx.error(f"{self.where(x)} returned {value.size} values; at x0 it "
+                                 f"returned {self.m}")
+        self._store(x, value)
+        check_finite_vector(self.ctx, x, value, self.ctx.what)
+        return value
+
+    def where(self, x: np.ndarray) -> str:
+        return self.ctx.where(x)
+
+    def jac(self, x: np.ndarray, *_: Any) -> Any:
+        """The exact Jacobian (m, n) at x: dense ndarray, or csr_array when sparse."""
+        if self._hit(x) and self._jac is not None:
+            return self._jac
+        if self.sparse:
+            if self._sparse_jac is None:
+                self._sparse_jac = self._guarded(
+                    lambda: D.sparse_jacobian(self.flat, self.x0, f"solvers.{self.ctx.who}"),
+                    x, "finding the sparsity pattern of")
+            jac = self._guarded(lambda: self._sparse_jac(x), x, "differentiating")
+            self.counts["jac"] += 1
+            self._store(x, None, jac)
+            check_finite_vector(self.ctx, x, jac.data, f"the Jacobian of {self.ctx.what}")
+            return jac
+        if self._vj is None:
+            self._vj = D.value_and_jacobian(self.flat)
+        value, jac = self._guarded(lambda: self._vj(x), x, "differentiating")
+        self.counts["jac"] += 1
+        jac = np.asarray(jac, dtype=np.float64).reshape(self.m, self.n)
+        self._store(x, np.asarray(value, dtype=np.float64).reshape(self.m), jac)
+        check_finite_vector(self.ctx, x, jac, f"the Jacobian of {self.ctx.what}")
+        return jac
+
+    def jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """J(x) @ v by forward mode, without forming J."""
+        if self._jvp is None:
+            self._jvp = D.jvp(self.flat)
+        _, out = self._guarded(lambda: self._jvp(x, np.asarray(v, dtype=np.float64)), x,
+                               "computing a Jacobian-vector product of")
+        self.counts["jvp"] += 1
+        return np.asarray(out, dtype=np.float64).reshape(self.m)
+
+    # ---- second order: the Hessian of v . fun (a constraint's part of the Lagrangian) ----
+
+    def _weighted(self, v: np.ndarray) -> Callable[[Any], Any]:
+        w = np.asarray(v, dtype=np.float64).reshape(self.m)
+        flat = self.flat
+        return lambda x: np.sum(w * flat(x))
+
+    def hess_dense(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """sum_i v_i Hess fun_i(x), dense (forward-over-reverse)."""
+        out = self._guarded(lambda: D.hessian(self._weighted(v))(x), x,
+                            "computing the Hessian of")
+        self.counts["hess"] += 1
+        return np.asarray(out, dtype=np.float64).reshape(self.n, self.n)
+
+    def hess_operator(self, x: np.ndarray, v: np.ndarray) -> LinearOperator:
+        """sum_i v_i Hess fun_i(x) as a LinearOperator of Hessian-vector products."""
+        hvp = D.hvp(self._weighted(v))
+        x = np.array(x, dtype=np.float64, copy=True)
+
+        def matvec(p: np.ndarray) -> np.ndarray:
+            self.counts["hess"] += 1
+            out = self._guarded(lambda: hvp(x, np.ravel(p).astype(np.float64)), x,
+                                "computing a Hessian-vector product of")
+            return np.asarray(out, dtype=np.float64)
+
+        return LinearOperator((self.n, self.n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
+
+    def hess_sparse(self, x: np.ndarray, v: np.ndarray) -> Any:
+        """sum_i v_i Hess fun_i(x) as a sparse array (dt.sparse_hessian)."""
+        fn = D.sparse_hessian(self._weighted(v), f"solvers.{self.ctx.who}")
+        out = self._guarded(lambda: fn(x), x, "computing the sparse Hessian of")
+        self.counts["hess"] += 1
+        return out
