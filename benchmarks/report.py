@@ -19,20 +19,22 @@ def fmt_time(seconds: float) -> str:
 
 
 def ratio(res: TaskResult, tool: str) -> float | None:
-    """t(tool) / t(baseline), when both were timed."""
+    """t(tool) / t(baseline), when both were timed: paired when the samples were."""
     out = res.tools.get(tool)
     if out is None or out.timing is None or res.baseline.timing is None:
         return None
-    return out.timing.median / res.baseline.timing.median
+    paired = out.timing.paired_ratio
+    return paired if paired is not None else out.timing.median / res.baseline.timing.median
 
 
 def goal_value(res: TaskResult) -> float | None:
     """dualtape's figure for the row's goal (a ratio, or microseconds per op)."""
     out = res.tools.get("dualtape")
     goal = res.task.goal
-    if goal is None or out is None or out.timing is None or res.baseline.timing is None:
+    r = ratio(res, "dualtape")
+    if goal is None or out is None or out.timing is None or r is None:
         return None
-    return goal.value(out.timing.median, res.baseline.timing.median)
+    return goal.value(out.timing.median, out.timing.median / r)
 
 
 def _cell(res: TaskResult, tool: str) -> str:
@@ -83,12 +85,11 @@ def _extras(res: TaskResult, tools: Sequence[str]) -> list[str]:
             base = res.baseline.timing.median / res.task.ops * 1e6
             per_op = f"plain floats {base:.3g}; " + per_op
         lines.append(f"us per op: {per_op}")
-    if res.function is not None and res.function.timing is not None:
-        tf = res.function.timing.median
-        parts = [f"t(f) = {fmt_time(tf)}"]
-        if res.baseline.timing:
-            parts.append(f"baseline {res.baseline.timing.median / tf:.3g}")
-        parts += [f"{t} {o.timing.median / tf:.3g}" for t, o in timed.items()]
+    if res.function is not None and res.function.timing is not None and res.baseline.timing:
+        tf = res.function.timing
+        rf = tf.paired_ratio or tf.median / res.baseline.timing.median  # t(f) / t(baseline)
+        parts = [f"t(f) = {fmt_time(tf.median)}", f"baseline {1.0 / rf:.3g}"]
+        parts += [f"{t} {ratio(res, t) / rf:.3g}" for t in timed]
         lines.append("t(grad)/t(f): " + ", ".join(parts))
     infos = [(name, o.info) for name, o in [("baseline", res.baseline), *res.tools.items()]
              if o.info]

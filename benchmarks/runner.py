@@ -11,7 +11,7 @@ from typing import Any
 
 from benchmarks.peers import ToolUnavailable
 from benchmarks.spec import Task, compare
-from benchmarks.timing import Settings, Timing, measure
+from benchmarks.timing import Paired, Settings, Timing, measure
 
 OK, FAIL, SKIP = "ok", "FAIL", "skip"
 
@@ -95,19 +95,30 @@ def check_one(task: Task, tool: str, build: Callable[[Any], Callable[[], Any]],
 def run_task(task: Task, tools: Sequence[str], settings: Settings,
              time_it: bool = True, log: Callable[[str], None] | None = None) -> TaskResult:
     """Check (and unless ``time_it`` is false, time) the baseline and ``tools``."""
-    say = log or (lambda _msg: None)
     # Collect once, then freeze what survives (the peers' modules): the collections
-    # between samples then scan only new objects, which keeps them cheap and fair.
+    # between samples then scan only the task's own objects, cheap and alike for all.
     gc.collect()
     gc.freeze()
+    try:
+        return _run_task(task, tools, settings, time_it, log or (lambda _msg: None))
+    finally:
+        gc.unfreeze()
+
+
+def _run_task(task: Task, tools: Sequence[str], settings: Settings, time_it: bool,
+              say: Callable[[str], None]) -> TaskResult:
     problem = task.setup()
     expected = task.reference(problem)
+
+    pair: list[Paired] = []  # the checked baseline, once timed
 
     def run(tool: str, build: Callable[[Any], Callable[[], Any]], want: Any) -> Outcome:
         start = time.perf_counter()
         outcome, call = check_one(task, tool, build, problem, want)
         if call is not None and time_it:
-            outcome.timing = measure(call, settings, outcome.first_call)
+            outcome.timing = measure(call, settings, outcome.first_call, *pair[:1])
+            if tool == "baseline":
+                pair.append(Paired(call, outcome.timing.number))
         shown = f"{outcome.timing.median * 1e3:.4g} ms" if outcome.timing else outcome.message
         say(f"  {tool:<10} {outcome.status:<4} {shown:<12} "
             f"[{time.perf_counter() - start:.2f} s with build and check]")
@@ -121,7 +132,7 @@ def run_task(task: Task, tools: Sequence[str], settings: Settings,
     function = None
     if task.function is not None and time_it:
         call = task.function(problem)
-        function = Outcome("f", OK, timing=measure(call, settings))
+        function = Outcome("f", OK, timing=measure(call, settings, None, *pair[:1]))
     outcomes = {tool: run(tool, task.impls[tool], expected) for tool in tools if tool in task.impls}
     return TaskResult(task, baseline, function, outcomes)
 

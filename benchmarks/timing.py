@@ -54,6 +54,14 @@ class Timing:
     number: int
     samples: list[float] = field(default_factory=list)
     single_call: bool = False  # True: too slow to repeat, one sample of one call
+    baseline_samples: list[float] = field(default_factory=list)  # paired, per call
+
+    @property
+    def paired_ratio(self) -> float | None:
+        """Median of t(sample) / t(baseline sample taken just before it), if paired."""
+        if not self.baseline_samples:
+            return None
+        return statistics.median(t / b for t, b in zip(self.samples, self.baseline_samples))
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
@@ -94,31 +102,51 @@ def _run(fn: Callable[[], Any], number: int) -> float:
     return time.perf_counter() - start
 
 
-def measure(fn: Callable[[], Any], settings: Settings, first_call: float | None = None) -> Timing:
+@dataclass(frozen=True)
+class Paired:
+    """A reference callable (the baseline) sampled right before each sample of a tool."""
+
+    fn: Callable[[], Any]
+    number: int
+
+
+def _sample(fn: Callable[[], Any], number: int) -> float:
+    gc.collect()
+    return _run(fn, number) / number
+
+
+def measure(fn: Callable[[], Any], settings: Settings, first_call: float | None = None,
+            pair: Paired | None = None) -> Timing:
     """Median over ``samples`` samples; each sample repeats ``fn`` for >= ``min_time``.
 
     The garbage collector stays enabled (tapes allocate, and users run with it on);
     a collection is forced between samples so that one sample does not pay for the
-    garbage of another. When ``samples`` samples would take longer than ``settings.budget``
-    seconds (a slow call), fewer are taken (at least one) and the autorange run
-    counts as the first, which keeps the full run bounded. A call whose checked
-    (first, warm-up) run took longer than the budget (``first_call`` seconds) is
-    timed once more; if that call also exceeds the budget it is the measurement
-    (``single_call``).
+    garbage of another. When ``samples`` samples would take longer than
+    ``settings.budget`` seconds (a slow call), fewer are taken (at least one). A
+    call whose checked (first, warm-up) run took longer than the budget
+    (``first_call`` seconds) is timed once more; if that call also exceeds the
+    budget it is the measurement (``single_call``).
+
+    With ``pair``, a sample of the baseline precedes every sample of ``fn``; the
+    ratio of the two medians-of-ratios then cancels slow drifts of machine load.
     """
     samples, budget = settings.samples, settings.budget
+    base: list[float] = []
     if first_call is not None and first_call > budget:
-        gc.collect()
-        elapsed = _run(fn, 1)  # the first call may have paid for compilation: try again
+        if pair is not None:
+            base.append(_sample(pair.fn, pair.number))
+        elapsed = _sample(fn, 1)  # the first call may have paid for compilation: try again
         if elapsed > budget:
-            return Timing(elapsed, elapsed, 1, [elapsed], single_call=True)
+            return Timing(elapsed, elapsed, 1, [elapsed], True, base)
+        base.clear()
     number, elapsed = autorange(fn, settings.min_time)
     wanted = max(1, min(samples, int(budget / elapsed)))
-    per_call = [elapsed / number] if wanted < samples else []
+    per_call = [elapsed / number] if wanted < samples and pair is None else []
     while len(per_call) < wanted:
-        gc.collect()
-        per_call.append(_run(fn, number) / number)
-    return Timing(statistics.median(per_call), min(per_call), number, per_call)
+        if pair is not None:
+            base.append(_sample(pair.fn, pair.number))
+        per_call.append(_sample(fn, number))
+    return Timing(statistics.median(per_call), min(per_call), number, per_call, False, base)
 
 
 def _cpu_model() -> str:

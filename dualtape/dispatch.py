@@ -6,6 +6,7 @@ routed to the registry's primitives; anything without a rule raises ``NoRuleErro
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,10 +15,12 @@ from . import rules  # noqa: F401  (registers every rule)
 from .errors import NoRuleError, TracerConversionError
 from .registry import Box, lookup_function, lookup_ufunc, plain, qualified_name
 from .rules import elementwise as ew
-from .rules import linalg, shape
+from .rules import construct, linalg, shape
+from .rules.scipy_compat import caller_hint as _caller_hint
 
 _ADD, _SUB, _MUL, _DIV, _POW = ew.add, ew.subtract, ew.multiply, ew.divide, ew.power
 _NEG, _MATMUL, _GET = ew.negative, linalg.matmul, shape.getitem
+_ASTYPE = construct.astype
 _REDUCE = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
 _ACCUMULATE = {np.add: np.cumsum, np.multiply: np.cumprod}
 
@@ -68,7 +71,7 @@ class Traced(Box):
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape))
+        return math.prod(self.shape)
 
     @property
     def dtype(self) -> np.dtype:
@@ -123,8 +126,9 @@ class Traced(Box):
             f"silently lose its derivative. Keep the value traced (use NumPy functions on it), "
             f"or take dt.stop_gradient(x) / x.detach() explicitly. Writing a traced value into a "
             f"plain array (a = np.zeros(n); a[i] = x) cannot be recorded: create the array with "
-            f"np.zeros_like(x) (or dt.zeros) instead; build arrays from traced scalars with "
-            f"np.stack([...]) instead of np.array([...]).")
+            f"np.zeros_like(x) or np.zeros(n, like=x) instead; build arrays from traced scalars "
+            f"with np.stack([...]) or dt.array([...]) instead of np.array([...])."
+            + _caller_hint())
 
     def __float__(self):
         raise self._conversion_error("float()")
@@ -151,9 +155,14 @@ class Traced(Box):
         if method == "__call__":
             result = lookup_ufunc(ufunc)(*inputs, **kwargs)
         elif method == "reduce" and ufunc in _REDUCE:
+            kwargs.setdefault("axis", 0)  # ufunc.reduce defaults to axis 0, np.sum to None
             result = _REDUCE[ufunc](*inputs, **kwargs)
         elif method == "accumulate" and ufunc in _ACCUMULATE:
-            result = _ACCUMULATE[ufunc](*inputs, **kwargs)
+            result = _ACCUMULATE[ufunc](*inputs, axis=kwargs.get("axis", 0))
+        elif method == "outer" and len(inputs) == 2:
+            a, b = inputs
+            nb = np.ndim(plain(b))
+            result = lookup_ufunc(ufunc)(np.reshape(a, np.shape(plain(a)) + (1,) * nb), b)
         else:
             raise NoRuleError(f"{qualified_name(ufunc)}.{method}")
         if out is None:
@@ -165,7 +174,10 @@ class Traced(Box):
         raise self._conversion_error(f"{qualified_name(ufunc)}(..., out=plain array)")
 
     def __array_function__(self, func, types, args, kwargs):
-        return lookup_function(func)(*args, **kwargs)
+        handler = lookup_function(func)
+        if getattr(handler, "wants_like", False):  # np.zeros(n, like=x) and friends
+            return handler(*args, like=self, **kwargs)
+        return handler(*args, **kwargs)
 
     # ---- indexing: reads are primitives, writes are functional updates ----
     def __getitem__(self, idx):
@@ -211,9 +223,37 @@ class Traced(Box):
         return np.transpose(self, axes[0] if len(axes) == 1 else (axes or None))
 
     def astype(self, dtype, copy=True):
-        if np.issubdtype(np.dtype(dtype), np.floating):
-            return self if np.dtype(dtype) == self.dtype else self * np.ones((), dtype)
-        raise self._conversion_error(f".astype({np.dtype(dtype).name})")
+        dtype = np.dtype(dtype)
+        if np.issubdtype(dtype, np.floating):
+            return self if dtype == self.dtype else _ASTYPE(self, dtype=dtype)
+        if np.issubdtype(dtype, np.integer) or dtype == bool:  # piecewise constant, like floor
+            return plain(self).astype(dtype)
+        raise self._conversion_error(f".astype({dtype.name})")
+
+    def cumprod(self, axis=None): return np.cumprod(self, axis=axis)
+    def ptp(self, axis=None, keepdims=False): return np.ptp(self, axis, keepdims=keepdims)
+    def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
+    def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
+    def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis)
+    def take(self, indices, axis=None): return np.take(self, indices, axis)
+    def round(self, decimals=0): return np.round(plain(self), decimals)
+    def argsort(self, axis=-1, kind=None): return np.argsort(plain(self), axis, kind=kind)
+    def nonzero(self): return np.nonzero(plain(self))
+    def any(self, axis=None, keepdims=False): return np.any(plain(self), axis, keepdims=keepdims)
+    def all(self, axis=None, keepdims=False): return np.all(plain(self), axis, keepdims=keepdims)
+    def conj(self): return np.conjugate(self)
+    conjugate = conj
+    @property
+    def real(self): return np.real(self)
+    @property
+    def imag(self): return np.imag(self)
+
+    def sort(self, axis=-1, kind=None):
+        """In place, as ndarray.sort: a functional update of this traced value."""
+        self[...] = np.sort(self, axis=axis, kind=kind)
+
+    def fill(self, value):
+        self[...] = value
 
     def __array_namespace__(self, api_version=None):  # pragma: no cover - not an array API
         raise NoRuleError("__array_namespace__")

@@ -31,7 +31,7 @@ from . import debug
 from .dispatch import Traced
 from .errors import NonDifferentiableInputError, ShapeError, TapeError
 from .registry import Box, Primitive, plain
-from .rules.kinds import batch_of, zeros_tangent
+from .rules.kinds import DeferredScatter, accumulate, batch_of, zeros_tangent
 
 #: Level of the object API's tapes; transforms use fresh levels above it.
 OBJECT_LEVEL = 1
@@ -164,6 +164,7 @@ class Tape:
                             "earlier backward(); pass retain_graph=True to the first call if "
                             "you need to sweep it twice.")
         adj: list = [None] * len(entries)
+        owned: set = set()  # slots whose adjoint buffer this sweep created (safe to += into)
         top = -1
         for ref, ct in seeds:
             _accumulate(entries, adj, ref, ct)
@@ -188,7 +189,12 @@ class Tape:
                     continue
                 if type(sl) is int:
                     prev = adj[sl]
-                    adj[sl] = c if prev is None else prev + c
+                    if prev is None and type(c) is not DeferredScatter:
+                        adj[sl] = c
+                        continue
+                    adj[sl], mine = accumulate(prev, c, sl in owned)
+                    if mine:
+                        owned.add(sl)
                 else:
                     _accumulate(entries, adj, sl, c)
             if not keep:
@@ -218,7 +224,7 @@ def _accumulate(entries: list, adj: list, ref: Any, ct: Any) -> None:
     parts = adj[s]
     if parts is None:
         parts = adj[s] = [None] * len(entries[s][4])
-    parts[i] = ct if parts[i] is None else parts[i] + ct
+    parts[i] = accumulate(parts[i], ct, False)[0]
 
 
 def _fill_zeros(cts: list, ans: tuple) -> list:

@@ -90,9 +90,11 @@ class EvalContext:
                         f"message above for the way out")
             elif isinstance(exc, dt.DualtapeError):
                 hint = "dualtape could not differentiate it"
-            else:
+            elif isinstance(exc, (IndexError, ValueError, TypeError)):
                 hint = (f"x0 is {self.structure()}; check that it has the shape and "
                         f"structure {self.what} expects")
+            else:
+                hint = f"x0 is {self.structure()}"
             return self.error(f"{action} {self.what} at x0 failed ({hint}).\n  {detail}")
         return self.error(f"{action} {self.where(x)} failed.\n  {detail}")
 

@@ -118,8 +118,9 @@ def prepare_constraints(constraints: Any, x0: np.ndarray, unravel: Unravel, meth
                                  f"expected a dict, NonlinearConstraint or LinearConstraint")
         vf = VectorFunction(fun, x0, unravel, args, who, label)
         functions.append(vf)
-        jac = None if free else (_user_jac(jac, unravel, label) or vf.jac)
-        if jac is vf.jac:
+        user_jac = None if free else _user_jac(jac, unravel, label)
+        jac = None if free else (user_jac or vf.jac)
+        if not free and user_jac is None:
             vf.check_jacobian()  # a non-differentiable constraint fails here, named
         vf.start()
         if kind is not None and not trust_constr:

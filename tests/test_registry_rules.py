@@ -49,6 +49,13 @@ def test_every_primitive_has_a_sample():
     assert not missing, f"primitives without registry samples (add `sample(...)`): {missing}"
 
 
+def _ravel_out(y):
+    """One flat vector of the output(s): multiple-result primitives return tuples."""
+    if isinstance(y, (tuple, list)):
+        return np.concatenate([np.ravel(np.asarray(v, dtype=float)) for v in y])
+    return np.ravel(np.asarray(y, dtype=float))
+
+
 def fd_jacobian(f, args, eps=1e-6):
     flat = [np.ravel(np.asarray(a, dtype=float)) for a in args]
     sizes = [x.size for x in flat]
@@ -60,7 +67,7 @@ def fd_jacobian(f, args, eps=1e-6):
             piece = x[start:start + s].reshape(np.shape(a))
             parts.append(float(piece) if np.ndim(a) == 0 else piece)
             start += s
-        return np.ravel(np.asarray(f(*parts), dtype=float))
+        return _ravel_out(f(*parts))
 
     cols = []
     for j in range(x0.size):
@@ -84,11 +91,14 @@ def test_rule_batched_directions(prim, index):
     diff, full, kwargs = make_args(prim, index, seed=1)
     f = as_function(prim, full, kwargs)
     argnums = tuple(range(len(diff)))
-    out_size = np.size(f(*diff))
+    outs = f(*diff)
+    outs = outs if prim.multiple_results else (outs,)
     expected = fd_jacobian(f, diff)
     for jac in (dt.jacfwd(f, argnums=argnums), dt.jacrev(f, argnums=argnums)):
-        blocks = jac(*diff)
-        got = np.concatenate([np.reshape(b, (out_size, -1)) for b in blocks], axis=1)
+        per_out = jac(*diff)
+        per_out = per_out if prim.multiple_results else (per_out,)
+        got = np.concatenate([np.concatenate([np.reshape(b, (np.size(o), -1)) for b in blocks],
+                                             axis=1) for o, blocks in zip(outs, per_out)])
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
@@ -100,5 +110,11 @@ def test_rule_in_chunks_of_two(prim, index):
     argnums = tuple(range(len(diff)))
     a = dt.jacfwd(f, argnums=argnums, chunk=2)(*diff)
     b = dt.jacrev(f, argnums=argnums, chunk=2)(*diff)
-    for x, y in zip(a, b):
+    for x, y in zip(_leaves(a), _leaves(b)):
         np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-12)
+
+
+def _leaves(tree):
+    if isinstance(tree, (tuple, list)):
+        return [leaf for t in tree for leaf in _leaves(t)]
+    return [tree]

@@ -106,14 +106,19 @@ def _newton(tool: str) -> Callable[[np.ndarray], Callable[[], Any]]:
     return build
 
 
-def _solvers_lbfgsb(x0: np.ndarray) -> Callable[[], Any]:
-    try:
-        import solvers
-    except ImportError as exc:
-        raise peers.ToolUnavailable(f"solvers not importable ({exc})") from exc
-    if not hasattr(solvers, "minimize"):
-        raise peers.ToolUnavailable("solvers.minimize does not exist yet")
-    return lambda: solvers.minimize(rosen_generic, x0, method="L-BFGS-B")
+def _solvers(method: str, **kwargs: Any) -> Callable[[np.ndarray], Callable[[], Any]]:
+    """``solvers.minimize`` (dualtape's scipy bridge) on the plain-NumPy function."""
+
+    def build(x0: np.ndarray) -> Callable[[], Any]:
+        try:
+            import solvers
+        except ImportError as exc:
+            raise peers.ToolUnavailable(f"solvers not importable ({exc})") from exc
+        if not hasattr(solvers, "minimize"):
+            raise peers.ToolUnavailable("solvers.minimize does not exist yet")
+        return lambda: solvers.minimize(rosen_generic, x0, method=method, **kwargs)
+
+    return build
 
 
 def _check(method: str) -> Callable[[Any, Any, Any], str | None]:
@@ -140,7 +145,7 @@ def _plain(v: Any) -> Any:
 
 
 def make_tasks(scale: str) -> list[Task]:
-    """L-BFGS-B (scipy.minimize and solvers.minimize) and Newton-CG rows."""
+    """L-BFGS-B and Newton-CG rows, each via scipy directly and via solvers.minimize."""
     n = SIZES[scale]
     notes = [] if scale == "full" else [f"{scale} size; goal set for n=100"]
     tools = list(DERIVS)
@@ -165,7 +170,7 @@ def make_tasks(scale: str) -> list[Task]:
             title=f"L-BFGS-B end to end n={n} (solvers.minimize)",
             baseline_name="minimize(jac=rosen_der)",
             baseline=lambda x0: (lambda: minimize(rosen, x0, jac=rosen_der, method="L-BFGS-B")),
-            impls={"dualtape": _solvers_lbfgsb},
+            impls={"dualtape": _solvers("L-BFGS-B")},
             goal=Goal(2.5),
             check=_check("L-BFGS-B"),
             **common,
@@ -177,6 +182,17 @@ def make_tasks(scale: str) -> list[Task]:
             baseline=lambda x0: (lambda: minimize(
                 rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="Newton-CG")),
             impls={tool: _newton(tool) for tool in tools},
+            goal=Goal(3.0),
+            check=_check("Newton-CG"),
+            **common,
+        ),
+        Task(
+            name=f"newton-cg-solvers-n{n}",
+            title=f"Newton-CG end to end n={n} (solvers.minimize, hess='hessp')",
+            baseline_name="minimize(rosen_der, rosen_hess_prod)",
+            baseline=lambda x0: (lambda: minimize(
+                rosen, x0, jac=rosen_der, hessp=rosen_hess_prod, method="Newton-CG")),
+            impls={"dualtape": _solvers("Newton-CG", hess="hessp")},
             goal=Goal(3.0),
             check=_check("Newton-CG"),
             **common,

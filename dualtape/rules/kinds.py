@@ -182,3 +182,51 @@ def defzero(prim: Primitive) -> Primitive:
 
 def zeros_tangent(ans: Any, batch: tuple) -> np.ndarray:
     return np.zeros(batch + shape_of(ans), dtype=dtype_of(ans))
+
+
+class DeferredScatter:
+    """A cotangent that is zero except on ``x[idx]``: what getitem's vjp returns for plain
+    arrays. The tape adds it into an adjoint it owns in place (``buf[idx] += values``)
+    instead of materialising a mostly-zero array and adding whole arrays.
+    """
+
+    __slots__ = ("values", "idx", "shape", "dtype", "advanced")
+
+    def __init__(self, values: np.ndarray, idx: tuple, shape: tuple, advanced: bool) -> None:
+        self.values, self.idx, self.shape = values, idx, shape
+        self.dtype, self.advanced = values.dtype, advanced
+
+    def add_into(self, buf: np.ndarray) -> np.ndarray:
+        if self.advanced:
+            np.add.at(buf, self.idx, self.values)  # repeated indices add up
+        else:
+            buf[self.idx] += self.values
+        return buf
+
+    def materialize(self) -> np.ndarray:
+        return self.add_into(np.zeros(self.shape, dtype=self.dtype))
+
+
+def accumulate(prev: Any, c: Any, owned: bool) -> tuple[Any, bool]:
+    """``prev + c`` for adjoints; in place when ``prev`` is a buffer the sweep owns.
+
+    Returns the sum and whether the sweep owns it (fresh arrays are owned; arrays handed
+    over by a rule may be shared with other slots, so they are never written into).
+    """
+    if prev is None:
+        if type(c) is DeferredScatter:
+            return c.materialize(), True
+        return c, False
+    if type(prev) is np.ndarray:
+        if type(c) is DeferredScatter:
+            if c.dtype == prev.dtype and c.shape == prev.shape:
+                return c.add_into(prev if owned else prev.copy()), True
+            c = c.materialize()
+        elif (owned and type(c) is np.ndarray and c.shape == prev.shape
+              and c.dtype == prev.dtype):
+            np.add(prev, c, out=prev)
+            return prev, True
+    elif type(c) is DeferredScatter:
+        c = c.materialize()
+    out = prev + c
+    return out, type(out) is np.ndarray

@@ -53,6 +53,26 @@ sample(matmul2, ((2, 2, 3),), ((3, 2),))
 sample(matmul2, ((3, 2),), ((2, 2, 3),))
 
 
+def _matvec_jvp(tangents, ans, args, kwargs):
+    (ta, tx), (a, x) = tangents, args
+    out = None if ta is None else ta @ x
+    if tx is not None:
+        term = tx @ np.transpose(a)  # (k, n) @ (n, m): the batch axis stays in front
+        out = term if out is None else out + term
+    return out
+
+
+def _matvec_vjp(ct, ans, args, kwargs, needed):
+    a, x = args
+    return [ct[..., :, None] * x if needed[0] else None,
+            ct @ a if needed[1] else None]
+
+
+matvec = Primitive("matvec", np.matmul)  # the common A @ x, without reshapes
+matvec.jvp, matvec.vjp, matvec.kind = _matvec_jvp, _matvec_vjp, "bilinear"
+sample(matvec, ((3, 4),), ((4,),))
+
+
 def matmul(a, b):
     """NumPy's matmul on traced values (1-D operands promoted, then squeezed)."""
     sa, sb = shape_of(a), shape_of(b)
@@ -60,6 +80,10 @@ def matmul(a, b):
         raise ValueError("matmul: Input operand does not have enough dimensions")
     if len(sa) >= 2 and len(sb) >= 2:
         return matmul2(a, b)
+    if len(sb) == 1 and len(sa) == 2:
+        return matvec(a, b)
+    if len(sa) == 1 and len(sb) == 2:
+        return matvec(np.transpose(b), a)
     a2 = np.reshape(a, (1,) + sa) if len(sa) == 1 else a
     b2 = np.reshape(b, sb + (1,)) if len(sb) == 1 else b
     out = matmul2(a2, b2)

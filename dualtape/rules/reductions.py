@@ -6,6 +6,8 @@ Conventions: ties of max/min share the derivative equally; prod is exact with ze
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..registry import Primitive, plain, register_function, sample
@@ -36,7 +38,8 @@ sample(sum_, ((3,),), axis=(0,), keepdims=False)
 @register_function(np.sum)
 def _sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     _no_out("sum", out, where)
-    return sum_(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+    res = sum_(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+    return res if initial is None else res + initial
 
 
 def _no_out(name, out=None, where=None):
@@ -49,7 +52,7 @@ def _no_out(name, out=None, where=None):
 def _mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     _no_out("mean", out, where)
     axes = norm_axes(axis, len(shape_of(a)))
-    count = int(np.prod([shape_of(a)[i] for i in axes]))
+    count = math.prod(shape_of(a)[i] for i in axes)
     return sum_(a, axis=axes, keepdims=bool(keepdims)) / count
 
 
@@ -58,7 +61,7 @@ def _var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=No
          correction=None):
     _no_out("var", out, where)
     axes = norm_axes(axis, len(shape_of(a)))
-    count = int(np.prod([shape_of(a)[i] for i in axes]))
+    count = math.prod(shape_of(a)[i] for i in axes)
     ddof = correction if correction is not None else ddof
     centered = a - _mean(a, axes, keepdims=True)
     return sum_(centered * centered, axis=axes, keepdims=bool(keepdims)) / (count - ddof)
@@ -115,7 +118,8 @@ sample(prod, lambda rng: np.array([[0.0, 1.5, -0.7], [0.0, 0.0, 2.0], [1.1, 0.9,
 @register_function(np.prod)
 def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     _no_out("prod", out, where)
-    return prod(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+    res = prod(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+    return res if initial is None else res * initial
 
 
 # ---- max / min: the derivative is shared equally among ties ----
@@ -154,7 +158,10 @@ for _name, _fn in (("max", np.max), ("min", np.min)):
 
     def _handler(a, axis=None, out=None, keepdims=False, initial=None, where=None, _p=_p):
         _no_out(_p.name, out, where)
-        return _p(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+        res = _p(a, axis=norm_axes(axis, len(shape_of(a))), keepdims=bool(keepdims))
+        if initial is None:
+            return res
+        return (np.maximum if _p.name == "max" else np.minimum)(res, initial)
 
     register_function(_fn, getattr(np, "a" + _name))(_handler)
 

@@ -5,10 +5,13 @@ Batched tangents put their batch axis first; indices and axes are shifted by ``n
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..registry import Box, Primitive, plain, register_function, sample
 from .kinds import (
+    DeferredScatter,
     align,
     batch_of,
     deflinear,
@@ -27,8 +30,8 @@ from .kinds import (
 def _resolve_shape(shape, old_shape) -> tuple:
     shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
     if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1]))
-        size = int(np.prod(old_shape))
+        known = math.prod(s for s in shape if s != -1)
+        size = math.prod(old_shape)
         shape = tuple(size // known if s == -1 else s for s in shape)
     return shape
 
@@ -193,8 +196,16 @@ def _scatter_batched(g, nb, idx, shape):
                        else (shape_of(g)[front],) + shape)
 
 
-deflinear(getitem, lambda t, nb, x, idx: _get(t, idx, nb),
-          lambda ct, nb, x, idx: _scatter_batched(ct, nb, idx, shape_of(x)))
+def _getitem_transpose(ct, nb, x, idx):
+    if type(ct) is np.ndarray:  # plain cotangent: let the tape add it in place
+        bidx, front = _batch_index(idx, nb)
+        if not front:
+            return DeferredScatter(ct, bidx, shape_of(ct)[:nb] + shape_of(x),
+                                   any(map(_is_advanced, idx)))
+    return _scatter_batched(ct, nb, idx, shape_of(x))
+
+
+deflinear(getitem, lambda t, nb, x, idx: _get(t, idx, nb), _getitem_transpose)
 deflinear(scatter_add,
           lambda t, nb, g, idx, shape: _scatter_batched(t, nb, idx, shape),
           lambda ct, nb, g, idx, shape: _get(ct, idx, nb))
@@ -327,8 +338,8 @@ def _where_jvp(tangents, ans, args, kwargs):
     (tx, ty), (x, y) = tangents, args
     batch = batch_of(tx, x) if tx is not None else batch_of(ty, y)
     nd = len(shape_of(ans))
-    tx = zeros_tangent(x, batch) if tx is None else align(tx, shape_of(x), nd)
-    ty = zeros_tangent(y, batch) if ty is None else align(ty, shape_of(y), nd)
+    tx = align(zeros_tangent(x, batch) if tx is None else tx, shape_of(x), nd)
+    ty = align(zeros_tangent(y, batch) if ty is None else ty, shape_of(y), nd)
     return np.broadcast_to(np.where(cond, tx, ty), batch + shape_of(ans))
 
 
@@ -357,17 +368,21 @@ def _where(condition, x=None, y=None):
 
 def _like(prim):
     def handler(a, dtype=None, order="K", subok=True, shape=None, **kwargs):
-        if shape is not None and tuple(np.atleast_1d(shape)) != shape_of(a):
-            return prim.impl(plain(a), dtype=dtype)  # new shape: no link to a's derivative
-        return prim(a, dtype=dtype)
+        if shape is not None:  # a new shape: still traced (zero derivative), so writes record
+            shape = tuple(int(s) for s in np.atleast_1d(shape))
+        return prim(a, dtype=dtype, shape=shape)
     return handler
 
 
 for _name, _fn in (("zeros_like", np.zeros_like), ("ones_like", np.ones_like),
                    ("empty_like", np.zeros_like)):
-    _p = defzero(Primitive(_name, lambda x, dtype=None, _f=_fn: _f(x, dtype=dtype)))
+    _p = defzero(Primitive(_name, lambda x, dtype=None, shape=None, _f=_fn: _f(
+        x, dtype=dtype, shape=shape)))
     register_function(getattr(np, _name))(_like(_p))
     sample(_p, ((2, 3),))
+    if _name == "zeros_like":
+        zeros_like_prim = _p
+sample(zeros_like_prim, ((2,),), shape=(3, 2))
 
 full_like = defzero(Primitive("full_like", lambda x, fill: np.full_like(x, fill)))
 sample(full_like, ((2, 3),), fill=2.0)

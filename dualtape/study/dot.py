@@ -7,7 +7,7 @@ Render with ``dot -Tpng graph.dot -o graph.png`` (Graphviz is not needed to writ
 >>> dot = to_dot(trace(lambda x1, x2: x1 * np.sin(x2), (2.0, 5.0)))
 >>> print(dot.splitlines()[0])
 digraph wengert {
->>> '"v-1" -> "v1"' in dot and '"v0" -> "v1"' not in dot
+>>> '"v0" -> "v1"' in dot and '"v-1" -> "v2"' in dot and '"v-1" -> "v1"' not in dot
 True
 """
 

@@ -15,8 +15,8 @@ problem for the requested ``(n, m)``:
 >>> p.fn(p.x).shape, p.jac(p.x).shape
 ((2,), (2, 3))
 >>> p = make_problem("rosenbrock", 4, 7)
->>> p.m, p.jac(np.ones(4))
-(1, array([[0., 0., 0., 0.]]))
+>>> p.m, bool(np.all(p.jac(np.ones(4)) == 0))   # the minimum is at x = 1
+(1, True)
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
 >>> s = Study([r, Record("dense", 4, 2, "rev", "ok", 2e-4, 2e-4, 5, 10, 1024, 0.0)],
 ...           machine={}, settings={}, reference="exact")
 >>> print(s.table("time"))
-   n  m  n/m  fwd ms  rev ms
-----  -  ---  ------  ------
-   4  2    2   0.100   0.200
+n  m  n/m  fwd ms  rev ms
+-  -  ---  ------  ------
+4  2    2   0.100   0.200
 """
 
 from __future__ import annotations

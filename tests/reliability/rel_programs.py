@@ -27,6 +27,12 @@ import dualtape as dt
 MAX_SIZE = 24          # elements per value: keeps finite differences cheap
 MAX_ABS = 1e3          # values beyond this are dropped (conditioning)
 
+#: Core bugs with an xfail(strict=True) regression test in test_rel_regressions.py. The
+#: fuzzer steers around them until they are fixed; delete an entry to fuzz it again.
+KNOWN_BUGS = {
+    "where-constant-branch",   # where jvp: zero tangent of a constant branch not aligned
+}
+
 
 # ---- programs as data ----
 
@@ -69,7 +75,7 @@ class Program:
         rng = np.random.default_rng(self.seed)
         out = []
         for shape in self.shapes:
-            v = rng.uniform(-1.0, 1.0, shape) * self.scale
+            v = np.asarray(rng.uniform(-1.0, 1.0, shape) * self.scale)
             out.append(float(v) if self.scalar and shape == () else v)
         return out
 
@@ -308,10 +314,11 @@ def _where_gen(draw, pool, i):
     if found is None:
         return None
     args, params = found
-    shapes = [shape_of(pool[j]) for j in args]
-    if params["mode"] == "const":
-        shapes.append(params["shape"])
+    shapes = [shape_of(pool[args[0]]), {"pool": shape_of(pool[args[-1]]), "mean": (),
+                                        "float": (), "const": params.get("shape")}[params["mode"]]]
     out = np.broadcast_shapes(*shapes)
+    if "where-constant-branch" in KNOWN_BUGS and params["mode"] in ("float", "const"):
+        return None
     mshape = out[len(out) - draw(st.integers(0, len(out))):]
     params.update(mshape=mshape, mseed=draw(st.integers(0, 99)))
     return args, params
@@ -574,6 +581,8 @@ def build_index(spec: tuple) -> tuple:
 
 
 def _getitem_gen(draw, pool, i):
+    if not has_methods(pool[i]):    # a Python float cannot be indexed
+        return None
     return (i,), {"idx": _index_spec(draw, shape_of(pool[i]))}
 
 
@@ -586,6 +595,8 @@ def _unique_index_gen(draw, pool, i):
     """For writes: an index whose integer arrays have no repeats (NumPy's order among
     repeated writes is unspecified); repeats are tested separately."""
     shape = shape_of(pool[i])
+    if not shape:                    # NumPy scalars do not support item assignment
+        return None
     spec = _index_spec(draw, shape, for_setitem=True)
     if addressed_twice(shape, spec):
         return None
@@ -785,7 +796,7 @@ def programs(draw, n_inputs: int = 1, max_steps: int = 8, max_size: int = 12,
                    draw(st.sampled_from([0.5, 1.5, 3.0])))
     pool = prog.inputs()
     steps = []
-    n_steps = draw(st.integers(1, max_steps))
+    n_steps = draw(st.sampled_from(range(1, max_steps + 1)))
     attempts = 0
     while len(steps) < n_steps and attempts < 4 * max_steps:
         attempts += 1
@@ -798,7 +809,7 @@ def programs(draw, n_inputs: int = 1, max_steps: int = 8, max_size: int = 12,
         with np.errstate(all="ignore"):
             try:
                 value = OPS[name].fn(*[pool[a] for a in args], **params)
-            except (ValueError, IndexError):   # an op/shape combination NumPy refuses
+            except (ValueError, IndexError, TypeError):   # a combination NumPy refuses
                 continue
         if not _ok(value):
             continue
@@ -821,7 +832,7 @@ def split_inputs(v: np.ndarray, like: list) -> list:
     for x in like:
         n = int(np.size(x))
         piece = v[start:start + n].reshape(np.shape(x))
-        out.append(float(piece) if isinstance(x, float) else piece)
+        out.append(float(piece) if type(x) is float else piece)
         start += n
     return out
 

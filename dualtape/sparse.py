@@ -1,0 +1,412 @@
+"""Sparse Jacobians and Hessians: detect the pattern, color it, compute in a few passes.
+
+1. the pattern: detected by :mod:`dualtape.sparsity` (global over the program's
+   operations; see docs/sparse.md), or given (a sparse/dense pattern, or a callable);
+2. the coloring: :func:`dualtape.bicoloring.choose_compression` picks forward,
+   reverse or bidirectional compression (a symmetric coloring for Hessians);
+3. the compressed evaluation: ONE call of f pushes all tangent colors as a batch
+   of Dual tangents (and/or one recording swept with all cotangent colors);
+4. decompression: a single gather, compiled once by decompressing the positions
+   of the compressed entries themselves.
+
+Steps 1, 2 and the compilation run once in :func:`sparse_jacobian_fn` /
+:func:`sparse_hessian_fn`; the returned object only does steps 3 and 4.
+
+>>> import numpy as np, dualtape as dt
+>>> f = lambda x: x[1:] ** 2 - x[:-1]
+>>> J = dt.sparse_jacobian(f, np.arange(4.0))
+>>> J.toarray()
+array([[-1.,  2.,  0.,  0.],
+       [ 0., -1.,  4.,  0.],
+       [ 0.,  0., -1.,  6.]])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from .bicoloring import ColoringPlan, choose_compression
+from .coloring import as_pattern, column_coloring, row_coloring
+from .dual import Dual
+from .errors import ShapeError
+from .registry import plain
+from .sparsity import trace_pattern
+from .transforms import Recording, as_input, grad, new_level
+
+_FORMATS = {"csr_array": sp.csr_array, "csr_matrix": sp.csr_matrix}
+
+
+@dataclass
+class SparseReport:
+    """What a sparse Jacobian/Hessian costs: pattern, coloring, passes, setup time."""
+
+    kind: str
+    name: str
+    shape: tuple[int, int]
+    nnz: int
+    source: str
+    mode: str
+    method: str
+    n_colors_fwd: int
+    n_colors_rev: int
+    ops: int | None = None
+    fallbacks: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)
+
+    @property
+    def n_passes(self) -> int:
+        """Tangent plus cotangent directions (each color is one direction)."""
+        return self.n_colors_fwd + self.n_colors_rev
+
+    def __str__(self) -> str:
+        m, n = self.shape
+        dens = 100.0 * self.nnz / max(m * n, 1)
+        lines = [f"Sparse {self.kind} of {self.name}: {m} x {n}, {self.nnz} nonzeros "
+                 f"({dens:.3g}% of dense)"]
+        src = self.source
+        if self.ops is not None:
+            src += f" over {self.ops} operations"
+        lines.append(f"  pattern:  {src}")
+        if self.fallbacks:
+            names = ", ".join(f"{k} x{v}" for k, v in sorted(self.fallbacks.items()))
+            lines.append(f"  dense fallbacks (no structure rule, all outputs coupled with all "
+                         f"inputs): {names}")
+        lines.append(f"  coloring: {self.mode} mode, {self.method}")
+        if self.kind == "Hessian":
+            lines.append(f"  passes:   {self.n_colors_fwd} Hessian-vector products (forward-"
+                         f"over-reverse, one batched call of grad(f)); dense: {n}")
+        else:
+            calls = " + ".join(s for s in (
+                f"{self.n_colors_fwd} forward (tangents, 1 call of f)" if self.n_colors_fwd
+                else "", f"{self.n_colors_rev} reverse (cotangents, 1 recording + 1 sweep)"
+                if self.n_colors_rev else "") if s) or "0 (the Jacobian is structurally zero)"
+            lines.append(f"  passes:   {calls} = {self.n_passes} directions; dense: "
+                         f"{min(m, n)}")
+        if self.seconds:
+            lines.append("  setup:    " + ", ".join(f"{k} {v:.3g} s"
+                                                    for k, v in self.seconds.items()))
+        return "\n".join(lines)
+
+
+def _name(f: Callable) -> str:
+    return getattr(f, "__name__", type(f).__name__)
+
+
+def _given_pattern(sparsity: Any, x: Any, shape: tuple[int, int], fname: str) -> sp.csr_array:
+    pattern = sparsity(x) if callable(sparsity) else sparsity
+    P = as_pattern(pattern)
+    if P.shape != shape:
+        raise ShapeError(f"{fname}: the sparsity pattern has shape {P.shape}, expected "
+                         f"{shape} = (size of f(x), size of x) with both flattened in C order")
+    return P
+
+
+def _compile(plan: ColoringPlan, m: int, n: int) -> tuple:
+    """Decompression as one gather: decompress the positions of the compressed entries.
+
+    The forward block is laid out (colors, m) and the reverse block (colors, n), as the
+    passes produce them; decompression only selects entries, so positions come out whole.
+    """
+    cf, cr = plan.n_colors_fwd, plan.n_colors_rev
+    fwd = np.arange(cf * m, dtype=np.float64).reshape(cf, m).T if cf else None
+    rev = (cf * m + np.arange(cr * n, dtype=np.float64)).reshape(cr, n) if cr else None
+    M = plan.decompress(fwd) if plan.mode == "symmetric" else plan.decompress(fwd, rev)
+    gather = M.data.astype(np.int64)
+    if not np.array_equal(gather, M.data):  # pragma: no cover - a decompression that adds
+        raise RuntimeError("sparse: the decompression is not a selection; cannot compile it")
+    return gather, M.indices, M.indptr
+
+
+def _forced_plan(P: sp.csr_array, mode: str, seed: int) -> ColoringPlan:
+    m, n = P.shape
+    if mode == "forward":
+        cols, rows, how = column_coloring(P, seed=seed), np.full(m, -1), "column coloring"
+    else:
+        cols, rows, how = np.full(n, -1), row_coloring(P, seed=seed), "row coloring"
+    keep = np.diff(P.indptr) > 0 if mode == "reverse" else np.bincount(P.indices, minlength=n) > 0
+    (rows if mode == "reverse" else cols)[~keep] = -1  # untouched rows/columns need no seed
+    return ColoringPlan(mode, f"{how} (mode={mode!r} requested)", P.shape, P.nnz,
+                        np.asarray(cols, np.int64), np.asarray(rows, np.int64), pattern=P)
+
+
+class _Compressed:
+    """Shared by SparseJacobian and SparseHessian: the plan and the compiled gather."""
+
+    report: SparseReport
+    plan: ColoringPlan
+    pattern: sp.csr_array
+
+    def _finish(self, plan: ColoringPlan, fmt: str, seconds: dict, t0: float) -> None:
+        if fmt not in _FORMATS:
+            raise ValueError(f"format must be one of {sorted(_FORMATS)}, got {fmt!r}")
+        self.plan, self._cls = plan, _FORMATS[fmt]
+        m, n = plan.shape
+        self._gather, self._indices, self._indptr = _compile(plan, m, n)
+        dtype = self._x_dtype
+        S = plan.fwd_seed().T.astype(dtype)
+        self._tangents = S.reshape((S.shape[0],) + self.in_shape)
+        W = plan.rev_seed().T.astype(dtype)
+        self._cotangents = W.reshape((W.shape[0],) + self.out_shape)
+        seconds["coloring"] = time.perf_counter() - t0
+        self.pattern = plan.pattern
+
+    def _assemble(self, buf: np.ndarray) -> Any:
+        data = buf[self._gather] if self._gather.size else np.zeros(0, buf.dtype)
+        return self._cls((data, self._indices.copy(), self._indptr.copy()), shape=self.plan.shape)
+
+    def _check_x(self, x: Any) -> np.ndarray:
+        x = as_input(np.asarray(x), f"{self.report.name}: x")
+        if np.shape(x) != self.in_shape:
+            raise ShapeError(f"{self.report.name}: x has shape {np.shape(x)}, but the pattern "
+                             f"was built for shape {self.in_shape}; build a new one")
+        return x
+
+    def _tangent_out(self, out: Any, level: int, k: int, what: str) -> np.ndarray:
+        shape = np.shape(plain(out))
+        if shape != self.out_shape:
+            raise ShapeError(f"{self.report.name}: {what} has shape {shape}, but the pattern was "
+                             f"built for {self.out_shape}")
+        if isinstance(out, Dual) and out._level == level:
+            return np.reshape(out._tangent, (k, -1))
+        return np.zeros((k, _size(shape)), self._tangents.dtype)
+
+    def __str__(self) -> str:
+        return str(self.report)
+
+    def __repr__(self) -> str:
+        m, n = self.plan.shape
+        return (f"<{type(self).__name__} {m} x {n}, nnz={self.plan.nnz}, "
+                f"{self.plan.mode}, {self.report.n_passes} directions>")
+
+
+def _size(shape: tuple) -> int:
+    return int(np.prod(shape, dtype=np.int64))
+
+
+class SparseJacobian(_Compressed):
+    """The sparse Jacobian of ``f`` as a reusable function of x (see :func:`sparse_jacobian_fn`).
+
+    Attributes:
+        pattern: the (m, n) pattern used (int8 CSR, 1 at each structural nonzero).
+        plan: the :class:`~dualtape.bicoloring.ColoringPlan` (colors, seeds, decompression).
+        report: a :class:`SparseReport`; ``print(jac)`` shows it.
+    """
+
+    def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
+                 kwargs: dict | None = None, mode: str = "auto", format: str = "csr_array",
+                 seed: int = 0) -> None:
+        if mode not in ("auto", "forward", "reverse"):
+            raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+        name = f"sparse_jacobian({_name(f)})"
+        self.f, t0 = f, time.perf_counter()
+        x = as_input(np.asarray(x), f"{name}: x")
+        self.in_shape, self._x_dtype = np.shape(x), np.result_type(x)
+        n, seconds, ops, fallbacks = _size(self.in_shape), {}, None, {}
+        if isinstance(sparsity, str) and sparsity == "auto":
+            P, out, trace = trace_pattern(f, x, args, kwargs, fname=name)
+            source, ops, fallbacks = "detected by index-set propagation", trace.ops, \
+                trace.fallbacks
+            seconds["detection"] = time.perf_counter() - t0
+        else:
+            out = f(x, *args, **(kwargs or {}))
+            P = _given_pattern(sparsity, x, (np.size(out), n), name)
+            source = "given by a callable" if callable(sparsity) else "given"
+        self.out_shape = np.shape(plain(out))
+        t1 = time.perf_counter()
+        P = as_pattern(P)
+        plan = choose_compression(P, seed=seed) if mode == "auto" else _forced_plan(P, mode, seed)
+        self.report = SparseReport("Jacobian", name, P.shape, P.nnz, source, plan.mode,
+                                   plan.method, plan.n_colors_fwd, plan.n_colors_rev, ops,
+                                   fallbacks, seconds)
+        self._finish(plan, format, seconds, t1)
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The Jacobian at x (extra arguments go to f) as a scipy CSR array or matrix."""
+        x = self._check_x(x)
+        parts = []
+        cf, cr = self.plan.n_colors_fwd, self.plan.n_colors_rev
+        if cf:
+            level = new_level()
+            out = self.f(Dual._make(x, self._tangents, level), *args, **kwargs)
+            parts.append(self._tangent_out(out, level, cf, "f(x)").reshape(-1))
+        if cr:
+            rec = Recording(self.f, (x,) + args, (0,), False, self.report.name, kwargs)
+            if rec.out_spec.kind != "leaf":
+                raise ShapeError(f"{self.report.name}: f must return one array")
+            self._tangent_out(rec.out_vals[0], -1, cr, "f(x)")  # shape check
+            grads = rec.pullback([self._cotangents], batch=(cr,), keep=False)
+            parts.append(np.reshape(grads[0][0], -1))
+        if not parts:
+            return self._assemble(np.zeros(0))
+        return self._assemble(parts[0] if len(parts) == 1 else np.concatenate(parts))
+
+
+class SparseHessian(_Compressed):
+    """The sparse Hessian of scalar ``f`` as a reusable function of x (see
+    :func:`sparse_hessian_fn`). Same attributes as :class:`SparseJacobian`."""
+
+    def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
+                 kwargs: dict | None = None, format: str = "csr_array", seed: int = 0) -> None:
+        name = f"sparse_hessian({_name(f)})"
+        self.f, t0 = f, time.perf_counter()
+        x = as_input(np.asarray(x), f"{name}: x")
+        self.in_shape = self.out_shape = np.shape(x)
+        self._x_dtype = np.result_type(x)
+        n, seconds, ops, fallbacks = _size(self.in_shape), {}, None, {}
+        if isinstance(sparsity, str) and sparsity == "auto":
+            P, _, trace = trace_pattern(f, x, args, kwargs, hessian=True, fname=name)
+            source, ops, fallbacks = "detected by index-set propagation (second order)", \
+                trace.ops, trace.fallbacks
+            seconds["detection"] = time.perf_counter() - t0
+        else:
+            P = _given_pattern(sparsity, x, (n, n), name)
+            source = "given by a callable" if callable(sparsity) else "given"
+        t1 = time.perf_counter()
+        plan = choose_compression(as_pattern(P), symmetric=True, seed=seed)
+        self.report = SparseReport("Hessian", name, plan.shape, plan.nnz, source, plan.mode,
+                                   plan.method, plan.n_colors_fwd, 0, ops, fallbacks, seconds)
+        self._finish(plan, format, seconds, t1)
+
+    def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
+        """The Hessian at x (extra arguments go to f) as a scipy CSR array or matrix."""
+        x = self._check_x(x)
+        c = self.plan.n_colors_fwd
+        if not c:
+            return self._assemble(np.zeros(0))
+        level = new_level()
+        g = grad(lambda y: self.f(y, *args, **kwargs))(Dual._make(x, self._tangents, level))
+        return self._assemble(self._tangent_out(g, level, c, "grad(f)(x)").reshape(-1))
+
+
+# ---- the functional API ----
+
+def sparse_jacobian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
+                       args: tuple = (), kwargs: dict | None = None, mode: str = "auto",
+                       format: str = "csr_array", seed: int = 0) -> SparseJacobian:
+    """Detect (or take) the pattern and color it once; return ``jac(x, *args)`` for reuse.
+
+    Args:
+        f: ``f(x, *args, **kwargs)`` -> one array; x is one float array (any shape; the
+            Jacobian's columns are its elements in C order, its rows those of f(x)).
+        x_example: the point where the pattern is detected (see docs/sparse.md for what
+            carries over to other points).
+        sparsity: ``"auto"`` (detect), a pattern (scipy.sparse or dense boolean array of
+            shape (f(x).size, x.size)), or a callable ``sparsity(x)`` returning one.
+        args, kwargs: extra arguments of f used for detection.
+        mode: ``"auto"`` (fewest directions: forward, reverse or bidirectional),
+            ``"forward"`` (column coloring) or ``"reverse"`` (row coloring).
+        format: ``"csr_array"`` or ``"csr_matrix"``.
+        seed: seed of the coloring's random tie-breaking.
+
+    Returns:
+        A :class:`SparseJacobian`; ``print(jac)`` reports pattern, coloring and passes.
+
+    >>> import numpy as np, dualtape as dt
+    >>> jac = dt.sparse_jacobian_fn(lambda x: x[1:] ** 2 - x[:-1] ** 2, np.ones(1000))
+    >>> jac.report.n_colors_fwd, jac(np.arange(1000.0))[2, 2:4].toarray()
+    (2, array([[-4.,  6.]]))
+    """
+    return SparseJacobian(f, x_example, sparsity, args=args, kwargs=kwargs, mode=mode,
+                          format=format, seed=seed)
+
+
+def sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
+                    kwargs: dict | None = None, mode: str = "auto",
+                    format: str = "csr_array") -> Any:
+    """The Jacobian of f at x as a scipy.sparse CSR array of shape (f(x).size, x.size).
+
+    Same arguments as :func:`sparse_jacobian_fn`; to evaluate at many points, build the
+    function once with :func:`sparse_jacobian_fn` (detection and coloring are then skipped).
+
+    >>> import numpy as np, dualtape as dt
+    >>> dt.sparse_jacobian(lambda x: np.sin(x) * x[0], np.zeros(3)).toarray()
+    array([[0., 0., 0.],
+           [0., 0., 0.],
+           [0., 0., 0.]])
+    >>> dt.sparse_jacobian(lambda x: x * x[0], np.ones(3), format="csr_matrix").nnz
+    5
+    """
+    return SparseJacobian(f, x, sparsity, args=args, kwargs=kwargs, mode=mode,
+                          format=format)(x, *args, **(kwargs or {}))
+
+
+def jacobian_sparsity(f: Callable, x: Any, *, args: tuple = (),
+                      kwargs: dict | None = None) -> sp.csr_array:
+    """The global Jacobian pattern of f (boolean CSR, shape (f(x).size, x.size)), e.g. for
+    ``scipy.optimize.least_squares(jac_sparsity=...)``.
+
+    >>> import numpy as np, dualtape as dt
+    >>> dt.jacobian_sparsity(lambda x: x[:2] * x[1:], np.ones(3)).toarray()
+    array([[ True,  True, False],
+           [False,  True,  True]])
+    """
+    return trace_pattern(f, x, args, kwargs)[0]
+
+
+def hessian_sparsity(f: Callable, x: Any, *, args: tuple = (),
+                     kwargs: dict | None = None) -> sp.csr_array:
+    """The global (symmetric) Hessian pattern of scalar f, boolean CSR of shape (n, n).
+
+    >>> import numpy as np, dualtape as dt
+    >>> dt.hessian_sparsity(lambda x: x[0] * x[1] + np.exp(x[2]), np.ones(3)).toarray()
+    array([[False,  True, False],
+           [ True, False, False],
+           [False, False,  True]])
+    """
+    return trace_pattern(f, x, args, kwargs, hessian=True, fname="hessian_sparsity")[0]
+
+
+def sparse_hessian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
+                      args: tuple = (), kwargs: dict | None = None, format: str = "csr_array",
+                      seed: int = 0) -> SparseHessian:
+    """Detect (or take) the Hessian pattern and color it symmetrically once; return
+    ``hess(x, *args)`` computing the Hessian by forward-over-reverse products.
+
+    Arguments as in :func:`sparse_jacobian_fn`; a given pattern has shape (n, n).
+
+    >>> import numpy as np, dualtape as dt
+    >>> hess = dt.sparse_hessian_fn(lambda x: np.sum((x[1:] - x[:-1]) ** 2), np.ones(500))
+    >>> hess.report.n_colors_fwd, hess(np.ones(500))[:2, :3].toarray()
+    (3, array([[ 2., -2.,  0.],
+           [-2.,  4., -2.]]))
+    """
+    return SparseHessian(f, x_example, sparsity, args=args, kwargs=kwargs, format=format,
+                         seed=seed)
+
+
+def sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
+                   kwargs: dict | None = None, format: str = "csr_array") -> Any:
+    """The Hessian of scalar f at x as a scipy.sparse CSR array of shape (x.size, x.size).
+
+    >>> import numpy as np, dualtape as dt
+    >>> dt.sparse_hessian(lambda x: x[0] ** 2 * x[1], np.array([1.0, 2.0, 3.0])).toarray()
+    array([[4., 2., 0.],
+           [2., 0., 0.],
+           [0., 0., 0.]])
+    """
+    return SparseHessian(f, x, sparsity, args=args, kwargs=kwargs,
+                         format=format)(x, *args, **(kwargs or {}))
+
+
+def explain_sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto",
+                            **options: Any) -> SparseReport:
+    """How :func:`sparse_jacobian` would compute the Jacobian of f at x (no evaluation).
+
+    >>> import numpy as np, dualtape as dt
+    >>> rep = dt.explain_sparse_jacobian(lambda x: x[1:] - x[:-1], np.ones(100))
+    >>> rep.nnz, rep.mode, rep.n_colors_fwd, rep.n_colors_rev
+    (198, 'forward', 2, 0)
+    """
+    return SparseJacobian(f, x, sparsity, **options).report
+
+
+def explain_sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto",
+                           **options: Any) -> SparseReport:
+    """How :func:`sparse_hessian` would compute the Hessian of f at x (no evaluation)."""
+    return SparseHessian(f, x, sparsity, **options).report

@@ -1,0 +1,193 @@
+"""solvers.minimize: scipy.optimize.minimize with exact derivatives and no boilerplate.
+
+Same name, arguments and result as scipy's ``minimize``; there is no ``jac``
+argument because the gradient is always exact: value and gradient come from ONE
+reverse pass (handed to scipy with ``jac=True``). ``hess`` says how second-order
+information is supplied to the methods that use it:
+
+============  ==============================================================
+``"exact"``   dense Hessian, forward-over-reverse (one pass, n tangents)
+``"hessp"``   Hessian-vector products, forward-over-reverse, H never formed
+``"sparse"``  sparse Hessian (``dt.sparse_hessian``); as products for
+              trust-ncg/trust-krylov, which only take dense matrices
+``"bfgs"``,   scipy's quasi-Newton updates (``trust-constr`` only; for the
+``"sr1"``     others use method="BFGS" or "L-BFGS-B")
+None          the default per method: "hessp" for Newton-CG, trust-ncg and
+              trust-krylov; "exact" for trust-exact and dogleg; for
+              trust-constr "exact" when n <= 200, else "hessp"
+============  ==============================================================
+
+A ``HessianUpdateStrategy`` instance (trust-constr) or a callable ``hess(x)``
+(given the flat float64 x) is passed through. Methods that use no Hessian
+(BFGS, L-BFGS-B, CG, SLSQP, TNC, and the derivative-free Nelder-Mead, Powell,
+COBYLA, COBYQA) take ``hess=None`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import scipy.optimize as so
+
+from ._callbacks import tracking_callback
+from ._objective import ScalarObjective
+from ._result import structured_result
+from .constraints import prepare_constraints
+
+__all__ = ["minimize", "HESS_DEFAULTS", "DENSE_HESSIAN_MAX_N"]
+
+#: Methods that use the gradient only.
+GRADIENT_METHODS = ("bfgs", "l-bfgs-b", "cg", "slsqp", "tnc")
+#: Methods that use no derivative at all.
+FREE_METHODS = ("nelder-mead", "powell", "cobyla", "cobyqa")
+#: Second-order methods and the hess modes each accepts (first = default).
+HESS_DEFAULTS: dict[str, tuple[str, ...]] = {
+    "newton-cg": ("hessp", "exact", "sparse"),
+    "trust-ncg": ("hessp", "exact", "sparse"),
+    "trust-krylov": ("hessp", "exact", "sparse"),
+    "trust-exact": ("exact",),
+    "dogleg": ("exact",),
+    "trust-constr": ("exact", "hessp", "sparse", "bfgs", "sr1"),
+}
+#: trust-constr forms the dense Hessian by default up to this many variables.
+DENSE_HESSIAN_MAX_N = 200
+
+
+def _default_method(constraints: Any, bounds: Any) -> str:
+    """scipy's own choice: SLSQP with constraints, L-BFGS-B with bounds, else BFGS."""
+    if constraints is not None and (isinstance(constraints, dict) or
+                                    not isinstance(constraints, (list, tuple)) or
+                                    len(constraints) > 0):
+        return "slsqp"
+    return "l-bfgs-b" if bounds is not None else "bfgs"
+
+
+def resolve_hess(method: str, hess: Any, n: int) -> str:
+    """The hess mode for ``method``: one of HESS_DEFAULTS' names, "strategy",
+    "callable" or "none". Raises ValueError for a combination scipy cannot use.
+
+    >>> resolve_hess("trust-ncg", None, 10), resolve_hess("trust-constr", None, 1000)
+    ('hessp', 'hessp')
+    """
+    allowed = HESS_DEFAULTS.get(method)
+    if allowed is None:
+        if hess is None:
+            return "none"
+        users = ", ".join(HESS_DEFAULTS)
+        raise ValueError(f"solvers.minimize: method {method!r} uses no Hessian, so hess must be "
+                         f"None (got {hess!r}). Methods that use hess: {users}.")
+    if hess is None:
+        if method == "trust-constr":
+            return "exact" if n <= DENSE_HESSIAN_MAX_N else "hessp"
+        return allowed[0]
+    if isinstance(hess, so.HessianUpdateStrategy):
+        if method != "trust-constr":
+            raise ValueError(f"solvers.minimize: a HessianUpdateStrategy is only accepted by "
+                             f"trust-constr, not {method!r}")
+        return "strategy"
+    if callable(hess):
+        return "callable"
+    mode = str(hess).lower()
+    if mode not in allowed:
+        hint = (" (quasi-Newton: use method='BFGS' or 'L-BFGS-B')"
+                if mode in ("bfgs", "sr1") else "")
+        raise ValueError(f"solvers.minimize: hess={hess!r} is not available with method "
+                         f"{method!r}; choose one of {allowed}{hint}")
+    return mode
+
+
+def _second_order(obj: ScalarObjective, method: str, mode: str, hess: Any,
+                  args: tuple) -> dict[str, Any]:
+    """The hess/hessp keywords for scipy."""
+    if mode == "exact":
+        return {"hess": obj.hess}
+    if mode == "hessp":
+        return {"hessp": obj.hessp}
+    if mode == "sparse":
+        if method in ("trust-ncg", "trust-krylov"):  # they apply hess with np.dot: dense only
+            return {"hessp": obj.sparse_hessp}
+        return {"hess": obj.sparse_hess}
+    if mode in ("bfgs", "sr1"):
+        return {"hess": so.BFGS() if mode == "bfgs" else so.SR1()}
+    if mode == "strategy":
+        return {"hess": hess}
+    if mode == "callable":
+        return {"hess": (lambda x: hess(x, *args)) if args else hess}
+    return {}
+
+
+def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None,
+             bounds: Any = None, constraints: Any = (), hess: Any = None,
+             tol: float | None = None, callback: Callable | None = None,
+             options: dict | None = None) -> so.OptimizeResult:
+    """Minimise a scalar function with scipy, using exact derivatives from dualtape.
+
+    Args:
+        fun: ``fun(x, *args) -> float``, written in plain NumPy. ``x`` has the
+            structure of ``x0``.
+        x0: starting point: an array, or a pytree (dict/list/tuple) of arrays. It
+            is converted to float64 whatever its dtype (scipy works in float64).
+        args: extra positional arguments of ``fun`` (and not differentiated).
+        method: any scipy method name; None picks as scipy does.
+        bounds: as scipy (``Bounds`` or (min, max) pairs), on the flat vector
+            ``res.x_flat`` (leaves in x0's order; dict keys sorted).
+        constraints: dicts ``{"type", "fun", "args"}``, ``NonlinearConstraint`` or
+            ``LinearConstraint``, as scipy; exact Jacobians (and for trust-constr
+            Hessians) are added. Constraint functions also receive structured x.
+        hess: second-order mode, see the module docstring ("exact", "hessp",
+            "sparse", "bfgs", "sr1", a HessianUpdateStrategy, a callable or None).
+        tol, options: as scipy.
+        callback: as scipy (``callback(xk)`` or ``callback(intermediate_result)``),
+            with ``x`` in x0's structure.
+
+    Returns:
+        scipy's ``OptimizeResult``; ``res.x`` has x0's structure, ``res.x_flat`` is
+        the flat vector, ``res.ad_calls`` counts traced evaluations.
+
+    Raises:
+        ObjectiveError: fun is not scalar, not finite at x0, does not match x0's
+            shape, or cannot be differentiated; or a constraint has such a problem.
+        ValueError: a ``hess`` mode that the method cannot use.
+
+    >>> import numpy as np, solvers
+    >>> rosen = lambda x: np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2)
+    >>> res = solvers.minimize(rosen, np.array([-1.2, 1.0]), method="trust-ncg")
+    >>> res.success, np.round(res.x, 4)
+    (True, array([1., 1.]))
+    >>> res = solvers.minimize(lambda p: np.sum((p["w"] - 3.0) ** 2) + p["b"] ** 2,
+    ...                        {"w": np.zeros(2), "b": 1.0})
+    >>> np.round(res.x["w"], 6), round(float(res.x["b"]), 6)
+    (array([3., 3.]), 0.0)
+    """
+    args = args if isinstance(args, tuple) else (args,)
+    meth = (method or _default_method(constraints, bounds)).lower()
+    free = meth in FREE_METHODS
+    obj = ScalarObjective(fun, x0, args, "minimize")
+    mode = resolve_hess(meth, hess, obj.n)
+    if not free and meth not in GRADIENT_METHODS and meth not in HESS_DEFAULTS:
+        raise ValueError(f"solvers.minimize: unknown method {method!r}")
+
+    cons, cfuns = prepare_constraints(constraints, obj.x0, obj.unravel, meth, mode)
+    kwargs: dict[str, Any] = {}
+    if free:
+        fun_for_scipy: Callable = obj.value
+    else:
+        fun_for_scipy, kwargs["jac"] = obj.value_and_grad, True
+        if mode == "exact":
+            obj.hess(obj.x0)  # also gives value and gradient; a failure here names x0
+        else:
+            obj.value_and_grad(obj.x0)
+        kwargs.update(_second_order(obj, meth, mode, hess, args))
+    obj.start()
+    contexts = [obj.ctx] + [c.ctx for c in cfuns]
+    res = so.minimize(fun_for_scipy, obj.x0, args=(), method=method or meth, bounds=bounds,
+                      constraints=cons, tol=tol, options=options,
+                      callback=tracking_callback(callback, meth, obj.unravel, contexts),
+                      **kwargs)
+    calls = dict(obj.counts)
+    if cfuns:
+        calls["constraint_plain"] = sum(c.counts["plain"] for c in cfuns)
+        calls["constraint_jac"] = sum(c.counts["jac"] for c in cfuns)
+        calls["constraint_hess"] = sum(c.counts["hess"] for c in cfuns)
+    return structured_result(res, obj.unravel, calls)
