@@ -21,6 +21,16 @@ from .errors import (
                      TracerConversionError,
 )
 from .jacobians import JacobianPlan, explain_jacobian, hessian, jacfwd, jacobian, jacrev
+from .sparse import (  # noqa: F401  (public; to be listed in __all__)
+                     explain_sparse_hessian,
+                     explain_sparse_jacobian,
+                     hessian_sparsity,
+                     jacobian_sparsity,
+                     sparse_hessian,
+                     sparse_hessian_fn,
+                     sparse_jacobian,
+                     sparse_jacobian_fn,
+)
 from .tape import Tape, Tensor, is_grad_enabled, no_grad
 from .transforms import grad, hvp, jvp, stop_gradient, value_and_grad, vjp
 

@@ -5,7 +5,8 @@ primitive's jvp rule on the tangents. Tangents have the value's shape, or one ex
 leading batch axis of k directions (``jacfwd`` pushes k columns of the identity at once).
 
 >>> import numpy as np, dualtape as dt
->>> y = np.sin(dt.Dual(3.0, 1.0)) * 3.0
+>>> x = dt.Dual(3.0, 1.0)
+>>> y = np.sin(x) * x
 >>> round(float(y.value), 4), round(float(y.tangent), 4)
 (0.4234, -2.8289)
 """

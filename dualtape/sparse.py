@@ -136,28 +136,62 @@ def _forced_plan(P: sp.csr_array, mode: str, seed: int) -> ColoringPlan:
 
 
 class _Compressed:
-    """Shared by SparseJacobian and SparseHessian: the plan and the compiled gather."""
+    """Shared by SparseJacobian and SparseHessian: pattern, plan, seeds, compiled gather.
 
-    report: SparseReport
-    plan: ColoringPlan
-    pattern: sp.csr_array
+    Attributes:
+        pattern: the pattern used (int8 CSR, 1 at each structural nonzero; for a Hessian
+            the symmetrized one).
+        plan: the :class:`~dualtape.bicoloring.ColoringPlan` (colors, seeds, decompression).
+        report: a :class:`SparseReport`; ``print(obj)`` shows it.
+    """
 
-    def _finish(self, plan: ColoringPlan, fmt: str, seconds: dict, t0: float) -> None:
-        if fmt not in _FORMATS:
-            raise ValueError(f"format must be one of {sorted(_FORMATS)}, got {fmt!r}")
-        self.plan, self._cls = plan, _FORMATS[fmt]
-        m, n = plan.shape
-        self._gather, self._indices, self._indptr = _compile(plan, m, n)
-        dtype = self._x_dtype
-        S = plan.fwd_seed().T.astype(dtype)
+    _kind = "Jacobian"
+
+    def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
+                 kwargs: dict | None = None, mode: str = "auto", format: str = "csr_array",
+                 seed: int = 0) -> None:
+        if mode not in ("auto", "forward", "reverse"):
+            raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
+        if format not in _FORMATS:
+            raise ValueError(f"format must be one of {sorted(_FORMATS)}, got {format!r}")
+        hessian = self._kind == "Hessian"
+        name = f"sparse_{self._kind.lower()}({_name(f)})"
+        self.f, self._cls, t0 = f, _FORMATS[format], time.perf_counter()
+        x = as_input(np.asarray(x), f"{name}: x")
+        self.in_shape, dtype, n = np.shape(x), np.result_type(x), np.size(x)
+        seconds, ops, fallbacks = {}, None, {}
+        if isinstance(sparsity, str) and sparsity == "auto":
+            P, out, trace = trace_pattern(f, x, args, kwargs, hessian=hessian, fname=name)
+            source, ops, fallbacks = "detected by index-set propagation", trace.ops, \
+                trace.fallbacks
+            source += " (second order)" if hessian else ""
+            seconds["detection"] = time.perf_counter() - t0
+        else:
+            out = x if hessian else f(x, *args, **(kwargs or {}))
+            P = _given_pattern(sparsity, x, (np.size(out), n), name)
+            source = "given by a callable" if callable(sparsity) else "given"
+        self.out_shape = self.in_shape if hessian else np.shape(plain(out))
+        t1 = time.perf_counter()
+        P = as_pattern(P)
+        if hessian or mode == "auto":
+            plan = choose_compression(P, symmetric=hessian, seed=seed)
+        else:
+            plan = _forced_plan(P, mode, seed)
+        self.plan, self.pattern = plan, plan.pattern
+        self._gather, self._indices, self._indptr = _compile(plan, *plan.shape)
+        S, W = plan.fwd_seed().T.astype(dtype), plan.rev_seed().T.astype(dtype)
         self._tangents = S.reshape((S.shape[0],) + self.in_shape)
-        W = plan.rev_seed().T.astype(dtype)
         self._cotangents = W.reshape((W.shape[0],) + self.out_shape)
-        seconds["coloring"] = time.perf_counter() - t0
-        self.pattern = plan.pattern
+        seconds["coloring"] = time.perf_counter() - t1
+        self.report = SparseReport(self._kind, name, plan.shape, plan.nnz, source, plan.mode,
+                                   plan.method, plan.n_colors_fwd, plan.n_colors_rev, ops,
+                                   fallbacks, seconds)
 
-    def _assemble(self, buf: np.ndarray) -> Any:
-        data = buf[self._gather] if self._gather.size else np.zeros(0, buf.dtype)
+    def _assemble(self, parts: list) -> Any:
+        if not parts:
+            data = np.zeros(0, self._tangents.dtype)
+        else:
+            data = (parts[0] if len(parts) == 1 else np.concatenate(parts))[self._gather]
         return self._cls((data, self._indices.copy(), self._indptr.copy()), shape=self.plan.shape)
 
     def _check_x(self, x: Any) -> np.ndarray:
@@ -167,14 +201,15 @@ class _Compressed:
                              f"was built for shape {self.in_shape}; build a new one")
         return x
 
-    def _tangent_out(self, out: Any, level: int, k: int, what: str) -> np.ndarray:
+    def _directions(self, out: Any, level: int, k: int, what: str) -> np.ndarray:
+        """The k tangents of ``out`` (a Dual of ``level``, or a constant), flattened."""
         shape = np.shape(plain(out))
         if shape != self.out_shape:
             raise ShapeError(f"{self.report.name}: {what} has shape {shape}, but the pattern was "
                              f"built for {self.out_shape}")
         if isinstance(out, Dual) and out._level == level:
-            return np.reshape(out._tangent, (k, -1))
-        return np.zeros((k, _size(shape)), self._tangents.dtype)
+            return np.reshape(out._tangent, -1)
+        return np.zeros(k * int(np.prod(shape)), self._tangents.dtype)
 
     def __str__(self) -> str:
         return str(self.report)
@@ -185,103 +220,43 @@ class _Compressed:
                 f"{self.plan.mode}, {self.report.n_passes} directions>")
 
 
-def _size(shape: tuple) -> int:
-    return int(np.prod(shape, dtype=np.int64))
-
-
 class SparseJacobian(_Compressed):
-    """The sparse Jacobian of ``f`` as a reusable function of x (see :func:`sparse_jacobian_fn`).
-
-    Attributes:
-        pattern: the (m, n) pattern used (int8 CSR, 1 at each structural nonzero).
-        plan: the :class:`~dualtape.bicoloring.ColoringPlan` (colors, seeds, decompression).
-        report: a :class:`SparseReport`; ``print(jac)`` shows it.
-    """
-
-    def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
-                 kwargs: dict | None = None, mode: str = "auto", format: str = "csr_array",
-                 seed: int = 0) -> None:
-        if mode not in ("auto", "forward", "reverse"):
-            raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
-        name = f"sparse_jacobian({_name(f)})"
-        self.f, t0 = f, time.perf_counter()
-        x = as_input(np.asarray(x), f"{name}: x")
-        self.in_shape, self._x_dtype = np.shape(x), np.result_type(x)
-        n, seconds, ops, fallbacks = _size(self.in_shape), {}, None, {}
-        if isinstance(sparsity, str) and sparsity == "auto":
-            P, out, trace = trace_pattern(f, x, args, kwargs, fname=name)
-            source, ops, fallbacks = "detected by index-set propagation", trace.ops, \
-                trace.fallbacks
-            seconds["detection"] = time.perf_counter() - t0
-        else:
-            out = f(x, *args, **(kwargs or {}))
-            P = _given_pattern(sparsity, x, (np.size(out), n), name)
-            source = "given by a callable" if callable(sparsity) else "given"
-        self.out_shape = np.shape(plain(out))
-        t1 = time.perf_counter()
-        P = as_pattern(P)
-        plan = choose_compression(P, seed=seed) if mode == "auto" else _forced_plan(P, mode, seed)
-        self.report = SparseReport("Jacobian", name, P.shape, P.nnz, source, plan.mode,
-                                   plan.method, plan.n_colors_fwd, plan.n_colors_rev, ops,
-                                   fallbacks, seconds)
-        self._finish(plan, format, seconds, t1)
+    """The sparse Jacobian of ``f`` as a reusable function of x (see :func:`sparse_jacobian_fn`)."""
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """The Jacobian at x (extra arguments go to f) as a scipy CSR array or matrix."""
         x = self._check_x(x)
         parts = []
         cf, cr = self.plan.n_colors_fwd, self.plan.n_colors_rev
-        if cf:
+        if cf:  # all column colors in ONE call of f
             level = new_level()
             out = self.f(Dual._make(x, self._tangents, level), *args, **kwargs)
-            parts.append(self._tangent_out(out, level, cf, "f(x)").reshape(-1))
-        if cr:
+            parts.append(self._directions(out, level, cf, "f(x)"))
+        if cr:  # one recording, one sweep with all row colors
             rec = Recording(self.f, (x,) + args, (0,), False, self.report.name, kwargs)
             if rec.out_spec.kind != "leaf":
                 raise ShapeError(f"{self.report.name}: f must return one array")
-            self._tangent_out(rec.out_vals[0], -1, cr, "f(x)")  # shape check
+            self._directions(rec.out_vals[0], -1, cr, "f(x)")  # the shape check
             grads = rec.pullback([self._cotangents], batch=(cr,), keep=False)
             parts.append(np.reshape(grads[0][0], -1))
-        if not parts:
-            return self._assemble(np.zeros(0))
-        return self._assemble(parts[0] if len(parts) == 1 else np.concatenate(parts))
+        return self._assemble(parts)
 
 
 class SparseHessian(_Compressed):
     """The sparse Hessian of scalar ``f`` as a reusable function of x (see
-    :func:`sparse_hessian_fn`). Same attributes as :class:`SparseJacobian`."""
+    :func:`sparse_hessian_fn`)."""
 
-    def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
-                 kwargs: dict | None = None, format: str = "csr_array", seed: int = 0) -> None:
-        name = f"sparse_hessian({_name(f)})"
-        self.f, t0 = f, time.perf_counter()
-        x = as_input(np.asarray(x), f"{name}: x")
-        self.in_shape = self.out_shape = np.shape(x)
-        self._x_dtype = np.result_type(x)
-        n, seconds, ops, fallbacks = _size(self.in_shape), {}, None, {}
-        if isinstance(sparsity, str) and sparsity == "auto":
-            P, _, trace = trace_pattern(f, x, args, kwargs, hessian=True, fname=name)
-            source, ops, fallbacks = "detected by index-set propagation (second order)", \
-                trace.ops, trace.fallbacks
-            seconds["detection"] = time.perf_counter() - t0
-        else:
-            P = _given_pattern(sparsity, x, (n, n), name)
-            source = "given by a callable" if callable(sparsity) else "given"
-        t1 = time.perf_counter()
-        plan = choose_compression(as_pattern(P), symmetric=True, seed=seed)
-        self.report = SparseReport("Hessian", name, plan.shape, plan.nnz, source, plan.mode,
-                                   plan.method, plan.n_colors_fwd, 0, ops, fallbacks, seconds)
-        self._finish(plan, format, seconds, t1)
+    _kind = "Hessian"
 
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """The Hessian at x (extra arguments go to f) as a scipy CSR array or matrix."""
         x = self._check_x(x)
         c = self.plan.n_colors_fwd
         if not c:
-            return self._assemble(np.zeros(0))
-        level = new_level()
+            return self._assemble([])
+        level = new_level()  # forward over reverse: grad(f) on a Dual holding all colors
         g = grad(lambda y: self.f(y, *args, **kwargs))(Dual._make(x, self._tangents, level))
-        return self._assemble(self._tangent_out(g, level, c, "grad(f)(x)").reshape(-1))
+        return self._assemble([self._directions(g, level, c, "grad(f)(x)")])
 
 
 # ---- the functional API ----
@@ -310,7 +285,7 @@ def sparse_jacobian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
     >>> import numpy as np, dualtape as dt
     >>> jac = dt.sparse_jacobian_fn(lambda x: x[1:] ** 2 - x[:-1] ** 2, np.ones(1000))
     >>> jac.report.n_colors_fwd, jac(np.arange(1000.0))[2, 2:4].toarray()
-    (2, array([[-4.,  6.]]))
+    (2, array([-4.,  6.]))
     """
     return SparseJacobian(f, x_example, sparsity, args=args, kwargs=kwargs, mode=mode,
                           format=format, seed=seed)

@@ -53,18 +53,25 @@ def _empty(m: int, n: int) -> sp.csr_array:
 def _gather(P: sp.csr_array, rows: np.ndarray) -> sp.csr_array:
     """Rows ``P[rows]`` (vectorised); a row index of -1 gives an empty row."""
     rows = np.asarray(rows, np.int64).ravel()
-    ptr = P.indptr
+    ptr, k, (m, n) = P.indptr, rows.size, P.shape
+    lens = ptr[1:] - ptr[:-1]
+    if lens.max(initial=0) <= 1:  # at most one input per element: a lookup table
+        col = np.full(m + 1, -1, np.int64)  # col[-1] = -1 serves the rows given as -1
+        col[:m][lens == 1] = P.indices
+        cols = col[rows]
+        keep = cols >= 0
+        if keep.all():
+            return _csr(cols, np.arange(k + 1, dtype=np.int64), k, n)
+        indptr = np.zeros(k + 1, np.int64)
+        np.cumsum(keep, out=indptr[1:])
+        return _csr(cols[keep], indptr, k, n)
     valid = rows >= 0
     starts = ptr[np.where(valid, rows, 0)]
-    lens = np.where(valid, ptr[np.where(valid, rows + 1, 0)] - starts, 0)
-    indptr = np.zeros(rows.size + 1, np.int64)
+    lens = np.where(valid, lens[np.where(valid, rows, 0)], 0)
+    indptr = np.zeros(k + 1, np.int64)
     np.cumsum(lens, out=indptr[1:])
-    total = int(indptr[-1])
-    if total == int(np.count_nonzero(lens)):  # at most one entry per row: no ranges
-        pos = starts[lens > 0]
-    else:
-        pos = np.repeat(starts - indptr[:-1], lens) + np.arange(total)
-    return _csr(P.indices[pos], indptr, rows.size, P.shape[1])
+    pos = np.repeat(starts - indptr[:-1], lens) + np.arange(int(indptr[-1]))
+    return _csr(P.indices[pos], indptr, k, n)
 
 
 def _union(mats: list) -> sp.csr_array | None:
@@ -148,11 +155,15 @@ def _select(prim, vals, deps, kwargs, ans, n):
 
 
 def _setitem(prim, vals, deps, kwargs, ans, n):
-    out = _select(prim, vals, deps, kwargs, ans, n)
-    masks = [e for e in kwargs["idx"] if np.asarray(e).dtype == bool and np.ndim(e) > 0]
-    if masks and deps[0] is not None:  # a boolean mask may come from the data: keep both
-        out = out + deps[0]
-    return out
+    """A boolean mask may come from the data: masked entries keep their old dependency too,
+    and a scalar written through a mask reaches every entry the mask could select."""
+    idx = kwargs["idx"]
+    is_mask = [np.asarray(e).dtype == bool and np.ndim(e) > 0 for e in idx]
+    if any(is_mask) and deps[0] is not None:
+        if np.size(plain(vals[1])) == 1:
+            idx = tuple(np.ones_like(e) if m else e for e, m in zip(idx, is_mask))
+        return _select(prim, vals, deps, {**kwargs, "idx": idx}, ans, n) + deps[0]
+    return _select(prim, vals, deps, kwargs, ans, n)
 
 
 def _reduce(prim, vals, deps, kwargs, ans, n):
@@ -175,11 +186,19 @@ def _scatter_add(prim, vals, deps, kwargs, ans, n):
     return _aggregate(targets, sources, _size(kwargs["shape"]), deps[0])
 
 
+def _as_matrices(prim, vals, ans) -> tuple:
+    """Shapes and plain values with matvec's vector promoted to a column (C order kept)."""
+    a, b = (np.asarray(plain(v)) for v in vals)
+    so = np.shape(plain(ans))
+    if prim.name == "matvec":
+        b, so = b[..., None], so + (1,)
+    return so, [a.shape, b.shape], [a, b]
+
+
 def _matmul(prim, vals, deps, kwargs, ans, n):
     """out[., i, j] <- a[., i, l] and b[., l, j] for the l where the other factor may be != 0."""
-    so = np.shape(plain(ans))
-    shapes = [np.shape(plain(v)) for v in vals]
-    (m, k), p = shapes[0][-2:], shapes[1][-1]
+    so, shapes, vals = _as_matrices(prim, vals, ans)
+    m, p = shapes[0][-2], shapes[1][-1]
     nb = _size(so[:-2])
     out_ids = _ids((nb, m, p))
     parts = []
@@ -189,13 +208,13 @@ def _matmul(prim, vals, deps, kwargs, ans, n):
         own = np.broadcast_to(_ids(shapes[side]), so[:-2] + shapes[side][-2:])
         own = own.reshape((nb,) + shapes[side][-2:])
         other = vals[1 - side]
-        if deps[1 - side] is not None or np.all(plain(other) != 0):
+        if deps[1 - side] is not None or np.all(other != 0):
             # every l counts: union over the contracted axis, then spread over the other one
             keys = _ids((nb, m))[:, :, None] if side == 0 else _ids((nb, p))[:, None, :]
             reduced = _aggregate(np.broadcast_to(keys, own.shape), own, keys.size, d)
             parts.append(_gather(reduced, np.broadcast_to(keys, (nb, m, p))))
             continue
-        mask = np.asarray(plain(other)) != 0
+        mask = other != 0
         mask = np.broadcast_to(mask, so[:-2] + mask.shape[-2:]).reshape((nb,) + mask.shape[-2:])
         if side == 0:
             bb, ll, jj = np.nonzero(mask)
@@ -210,9 +229,10 @@ def _matmul(prim, vals, deps, kwargs, ans, n):
 STRUCTURE: dict[str, Callable] = {
     **{name: _select for name in ("reshape", "transpose", "broadcast_to", "flip", "copy",
                                   "getitem", "concatenate")},
+    "astype": lambda prim, vals, deps, kwargs, ans, n: deps[0],  # float32 could not hold ids
     "setitem": _setitem, "where": _elementwise, "scatter_add": _scatter_add,
     "sum": _reduce, "prod": _reduce, "max": _reduce, "min": _reduce, "cumsum": _cumsum,
-    "matmul": _matmul,
+    "cumprod": _cumsum, "matmul": _matmul, "matvec": _matmul,
 }
 #: Elementwise primitives whose second derivative is zero (almost everywhere).
 _PIECEWISE_LINEAR = {"add", "sub", "neg", "pos", "abs", "maximum", "minimum", "fmax", "fmin",
@@ -245,11 +265,11 @@ def _second_order(prim, vals, deps, ans, out_deps, n) -> list[tuple]:
             return []
         g = _union(parts)
         return [(g, g)]
-    if name == "matmul":
+    if name in ("matmul", "matvec"):
         if not all(traced):
             return []
-        a, b = (np.shape(plain(v)) for v in vals)
-        batch = np.shape(plain(ans))[:-2]
+        so, (a, b), _ = _as_matrices(prim, vals, ans)
+        batch = so[:-2]
         k = a[-1]
         ia = np.broadcast_to(_ids(a), batch + a[-2:]).reshape(-1, a[-2], k)
         ib = np.broadcast_to(_ids(b), batch + b[-2:]).reshape(-1, k, b[-1])
@@ -257,7 +277,7 @@ def _second_order(prim, vals, deps, ans, out_deps, n) -> list[tuple]:
         ga = _aggregate(np.broadcast_to(lines[:, None, :], ia.shape), ia, lines.size, deps[0])
         gb = _aggregate(np.broadcast_to(lines[:, :, None], ib.shape), ib, lines.size, deps[1])
         return [(ga, gb)]
-    if name == "prod":
+    if name in ("prod", "cumprod"):
         return [(out_deps, out_deps)]
     u = _dense(1, deps, n, prim.name)  # unknown: every pair of inputs it reaches
     return [(u, u)]
@@ -334,8 +354,14 @@ class Pattern(Traced):
 
     def _add_hessian(self, pairs: list) -> None:
         for g1, g2 in pairs:
-            if g1 is not None and g2 is not None and g1.nnz and g2.nnz:
-                self._trace.hess.append((g1.T @ g2).tocsr())
+            if g1 is None or g2 is None or not (g1.nnz and g2.nnz):
+                continue
+            bound = float(np.dot(np.diff(g1.indptr), np.diff(g2.indptr)))
+            if bound > DENSE_LIMIT:
+                raise DualtapeError(
+                    f"dualtape: the Hessian pattern is too dense to form (up to {bound:.3g} "
+                    f"entries from one operation); use dt.hvp / dt.hessian, or pass sparsity=")
+            self._trace.hess.append((g1.T @ g2).tocsr())
 
     def _become(self, other: Any) -> None:
         if not (isinstance(other, Pattern) and other._level == self._level):

@@ -165,7 +165,7 @@ def _check_cotangent(ct: Any, ref_val: Any, fname: str, what: str) -> Any:
 # ---- public transforms ----
 
 def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
-                   has_aux: bool = False) -> Callable:
+                   has_aux: bool = False, *, _caller: str = "value_and_grad") -> Callable:
     """f and its gradient in one reverse sweep.
 
     Args:
@@ -181,7 +181,7 @@ def value_and_grad(f: Callable, argnums: int | Sequence[int] = 0,
     >>> float(v), g
     (5.0, array([2., 4.]))
     """
-    fname = f"value_and_grad({getattr(f, '__name__', 'f')})"
+    fname = f"{_caller}({getattr(f, '__name__', 'f')})"
 
     def vg(*args: Any, **kwargs: Any) -> Any:
         nums, single = normalize_argnums(argnums, len(args), fname)
@@ -219,7 +219,7 @@ def grad(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False) -
     >>> [round(float(g), 4) for g in dt.grad(f, argnums=(0, 1))(2.0, 5.0)]
     [-0.4795, 0.4614]
     """
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, _caller="grad")
 
     def g(*args: Any, **kwargs: Any) -> Any:
         value, grads = vg(*args, **kwargs)

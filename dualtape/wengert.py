@@ -29,11 +29,11 @@ def _ref(slot: Any) -> str:
 def format_entry(prim, vals, kwargs, slots) -> str:
     """The right-hand side of one entry: ``log(v1)``, ``v1 * v2``, ``sum(v3, axis=(0,))``."""
     args = [_ref(s) if s is not None else format_value(v) for v, s in zip(vals, slots)]
-    if prim.name in _SYMBOLS and len(args) == 2 and not kwargs:
+    if prim.name in _SYMBOLS and len(args) == 2 and not kwargs:  # v1 * v2, the textbook way
         return f"{args[0]} {_SYMBOLS[prim.name]} {args[1]}"
     if prim.name == "neg" and not kwargs:
         return f"-{args[0]}"
-    args += [f"{k}={_kw(v)}" for k, v in kwargs.items()]
+    args += [f"{k}={_kw(v)}" for k, v in kwargs.items() if not k.startswith("_")]
     return f"{prim.name}({', '.join(args)})"
 
 

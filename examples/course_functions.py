@@ -86,7 +86,7 @@ def main() -> int:
                        rows2))
     h_err = hessian_of_g()
     worst = max([float(r[3]) for r in rows1] + [float(r[4]) for r in rows2] + [h_err])
-    print(f"\nworst AD error: {worst:.1e} (rounding); finite differences lose ~5-10 digits")
+    print(f"\nworst AD error: {worst:.1e} (rounding); central differences lose about five digits")
     return 0 if worst < 1e-12 else 1
 
 

@@ -2,10 +2,10 @@
 
 scipy calls a callback either as ``callback(xk)`` or, when its only parameter is
 named ``intermediate_result``, as ``callback(intermediate_result=OptimizeResult)``
-(``trust-constr`` also has ``callback(xk, state)``; ``root`` uses ``callback(x, f)``). :func:`tracking_callback`
-builds the one callback given to scipy: it advances the iteration counter of the
-functions' error contexts, then calls the user's callback in the user's own style
-with ``x`` rebuilt into the structure of ``x0``.
+(``trust-constr`` also has ``callback(xk, state)``; ``root`` uses ``callback(x, f)``).
+:func:`tracking_callback` builds the one callback given to scipy: it advances the
+iteration counter of the functions' error contexts, then calls the user's callback
+in the user's own style with ``x`` rebuilt into the structure of ``x0``.
 """
 
 from __future__ import annotations

@@ -87,7 +87,7 @@ def jvp(f: Callable[[Vector], Any]) -> Callable[[Vector, Vector], tuple[Any, Vec
 
 # ---- sparse (optional: dualtape's sparse module may be absent) ----
 
-_SPARSE_NAMES = ("sparse_jacobian_fn", "sparse_hessian")
+_SPARSE_NAMES = ("sparse_jacobian_fn", "sparse_hessian")  # sparse_hessian_fn: used if present
 
 
 def sparse_available() -> bool:
@@ -112,6 +112,20 @@ def sparse_jacobian(f: Callable[[Vector], Any], x_example: Vector,
 
 
 def sparse_hessian(f: Callable[[Vector], Any], who: str = "solvers") -> Callable[[Vector], Any]:
-    """``x -> H(x)`` of scalar f as a sparse array (dt.sparse_hessian)."""
-    one_shot = _require("sparse_hessian", who)
-    return lambda x: one_shot(f, x)
+    """``x -> H(x)`` of scalar f as a sparse array.
+
+    Uses ``dt.sparse_hessian_fn`` when dualtape offers it (pattern and coloring found
+    at the first point, then reused), else ``dt.sparse_hessian`` at every call.
+    """
+    reusable = getattr(dt, "sparse_hessian_fn", None)
+    if reusable is None:
+        one_shot = _require("sparse_hessian", who)
+        return lambda x: one_shot(f, x)
+    built: list[Callable] = []
+
+    def hess(x: Vector) -> Any:
+        if not built:
+            built.append(reusable(f, x))
+        return built[0](x)
+
+    return hess

@@ -68,9 +68,13 @@ class EvalContext:
         self.started = False
         self.warned = False
 
-    def where(self, x: np.ndarray) -> str:
-        return (f"{self.what} at x = {format_point(x, self.unravel)} "
+    def point(self, x: np.ndarray) -> str:
+        """``x = ... (evaluation k, iteration i)``."""
+        return (f"x = {format_point(x, self.unravel)} "
                 f"(evaluation {self.evaluations}, iteration {self.iteration})")
+
+    def where(self, x: np.ndarray) -> str:
+        return f"{self.what} at {self.point(x)}"
 
     def structure(self) -> str:
         return describe_structure(self.unravel) if self.unravel is not None else "x0"
@@ -103,16 +107,18 @@ class EvalContext:
         names = ""
         if bad is not None and bad.size and self.unravel is not None:
             idx = np.flatnonzero(bad)[:4]
-            names = " at " + ", ".join(self.unravel.leaf_of(int(i)) for i in idx)
-            names += ", ..." if np.count_nonzero(bad) > 4 else ""
+            names = " (entries " + ", ".join(self.unravel.leaf_of(int(i)) for i in idx)
+            names += ", ...)" if np.count_nonzero(bad) > 4 else ")"
         if not self.started:
-            raise self.error(f"{what} is not finite at x0{names}. The starting point must give "
-                             f"finite values; x0 = {format_point(x, self.unravel)}")
+            raise self.error(f"{what} of {self.what} is not finite{names} at x0. The starting "
+                             f"point must give finite values; x0 = "
+                             f"{format_point(x, self.unravel)}")
         if not self.warned:
             self.warned = True
-            warnings.warn(f"solvers.{self.who}: {what} is not finite{names}, {self.where(x)}; "
-                          f"the solver may stop or backtrack (further occurrences in this "
-                          f"solve are not reported)", NonFiniteWarning, stacklevel=4)
+            warnings.warn(f"solvers.{self.who}: {what} of {self.what} is not finite{names} at "
+                          f"{self.point(x)}; the solver may stop or backtrack (further "
+                          f"occurrences in this solve are not reported)", NonFiniteWarning,
+                          stacklevel=4)
 
 
 def check_finite_vector(ctx: EvalContext, x: np.ndarray, v: Any, what: str) -> None:

@@ -95,7 +95,7 @@ class ScalarObjective:
             raise self.ctx.error(f"fun must return a real number, got {value.dtype} at x0")
         self._store(x, float(value))
         if not math.isfinite(self._value):
-            self.ctx.nonfinite(x, f"fun(x0) = {self._value}")
+            self.ctx.nonfinite(x, f"the value ({self._value})")
 
     def _guarded(self, call: Callable[[], Any], x: np.ndarray, action: str = "evaluating") -> Any:
         self.ctx.evaluations += 1
@@ -137,7 +137,7 @@ class ScalarObjective:
         value = float(np.asarray(out).reshape(()))
         self._store(x, value)
         if not math.isfinite(value):
-            self.ctx.nonfinite(x, f"fun = {value}")
+            self.ctx.nonfinite(x, f"the value ({value})")
         return value
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
@@ -152,7 +152,7 @@ class ScalarObjective:
         grad = np.asarray(grad, dtype=np.float64).reshape(self.n)
         self._store(x, value, grad)
         if not math.isfinite(value):
-            self.ctx.nonfinite(x, f"fun = {value}")
+            self.ctx.nonfinite(x, f"the value ({value})")
         check_finite_vector(self.ctx, x, grad, "the gradient")
         return value, grad
 

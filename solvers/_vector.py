@@ -63,6 +63,8 @@ class VectorFunction:
         self._vj: Callable | None = None
         self._jvp: Callable | None = None
         self._sparse_jac: Callable | None = None
+        self._sparse_hess: Callable | None = None
+        self._w: np.ndarray | None = None
         self.m = self._check_x0()
 
     def _check_x0(self) -> int:
@@ -74,7 +76,7 @@ class VectorFunction:
                                  f"at x0")
         value = arr.astype(np.float64)
         self._store(self.x0, value)
-        check_finite_vector(self.ctx, self.x0, value, f"{self.ctx.what}(x0)")
+        check_finite_vector(self.ctx, self.x0, value, "the value")
         return value.size
 
     def check_jacobian(self) -> None:
@@ -121,7 +123,7 @@ class VectorFunction:
             raise self.ctx.error(f"{self.where(x)} returned {value.size} values; at x0 it "
                                  f"returned {self.m}")
         self._store(x, value)
-        check_finite_vector(self.ctx, x, value, self.ctx.what)
+        check_finite_vector(self.ctx, x, value, "the value")
         return value
 
     def where(self, x: np.ndarray) -> str:
@@ -139,7 +141,7 @@ class VectorFunction:
             jac = self._guarded(lambda: self._sparse_jac(x), x, "differentiating")
             self.counts["jac"] += 1
             self._store(x, None, jac)
-            check_finite_vector(self.ctx, x, jac.data, f"the Jacobian of {self.ctx.what}")
+            check_finite_vector(self.ctx, x, jac.data, "the Jacobian")
             return jac
         if self._vj is None:
             self._vj = D.value_and_jacobian(self.flat)
@@ -147,7 +149,7 @@ class VectorFunction:
         self.counts["jac"] += 1
         jac = np.asarray(jac, dtype=np.float64).reshape(self.m, self.n)
         self._store(x, np.asarray(value, dtype=np.float64).reshape(self.m), jac)
-        check_finite_vector(self.ctx, x, jac, f"the Jacobian of {self.ctx.what}")
+        check_finite_vector(self.ctx, x, jac, "the Jacobian")
         return jac
 
     def jvp(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -187,8 +189,13 @@ class VectorFunction:
         return LinearOperator((self.n, self.n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
 
     def hess_sparse(self, x: np.ndarray, v: np.ndarray) -> Any:
-        """sum_i v_i Hess fun_i(x) as a sparse array (dt.sparse_hessian)."""
-        fn = D.sparse_hessian(self._weighted(v), f"solvers.{self.ctx.who}")
+        """sum_i v_i Hess fun_i(x) as a sparse array (pattern found once, for any v)."""
+        self._w = np.asarray(v, dtype=np.float64).reshape(self.m)
+        if self._sparse_hess is None:
+            flat = self.flat
+            self._sparse_hess = D.sparse_hessian(lambda y: np.sum(self._w * flat(y)),
+                                                 f"solvers.{self.ctx.who}")
+        fn = self._sparse_hess
         out = self._guarded(lambda: fn(x), x, "computing the sparse Hessian of")
         self.counts["hess"] += 1
         return out

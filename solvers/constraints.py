@@ -27,8 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import (BFGS, SR1, HessianUpdateStrategy, LinearConstraint,
-                            NonlinearConstraint)
+from scipy.optimize import BFGS, SR1, HessianUpdateStrategy, LinearConstraint, NonlinearConstraint
 
 from ._errors import ObjectiveError
 from ._pytree import Unravel

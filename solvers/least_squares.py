@@ -9,6 +9,7 @@ sparse module. The sparsity pattern is detected automatically (no
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -101,6 +102,9 @@ def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), metho
     cb = None
     if method != "lm":
         cb = tracking_callback(callback, "least_squares", unravel, [vf.ctx])
+    elif callback is not None:
+        warnings.warn("solvers.least_squares: method='lm' does not support a callback (as in "
+                      "scipy); it is ignored", RuntimeWarning, stacklevel=2)
     res = so.least_squares(vf.value, flat0, jac=vf.jac, bounds=bounds, method=method,
                            callback=cb, **options)
     return structured_result(res, unravel, vf.counts)

@@ -104,8 +104,8 @@ def root(fun: Callable, x0: Any, args: tuple = (), method: str = "hybr",
         res = newton_krylov(vf, tol=1e-10 if tol is None else tol, callback=cb, **opts)
     elif meth in _EXACT_SCIPY:
         if callback is not None:
-            raise ValueError(f"solvers.root: method {method!r} does not support a callback "
-                             f"(as in scipy)")
+            warnings.warn(f"solvers.root: method {method!r} does not accept a callback (as in "
+                          f"scipy); it is ignored", RuntimeWarning, stacklevel=2)
         res = so.root(vf.value, vf.x0, method=method, jac=vf.jac, tol=tol, options=opts)
     else:
         res = so.root(vf.value, vf.x0, method=method, tol=tol, callback=cb, options=opts)

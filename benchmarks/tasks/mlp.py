@@ -7,7 +7,7 @@ call takes one more step on its own state.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from benchmarks import peers
@@ -54,6 +54,61 @@ def _baseline(p: Problem) -> Callable[[], Any]:
         _, grads = loss_and_grads(params, X, Y, net)
         sgd_momentum(params, velocity, grads)
         return params
+
+    return step
+
+
+class LiveView(Mapping):
+    """Our parameter names mapped to getters that read a module's tensors when accessed."""
+
+    def __init__(self, getters: dict[str, Callable[[], Any]]) -> None:
+        self._getters = getters
+
+    def __getitem__(self, key: str) -> Any:
+        return self._getters[key]()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._getters)
+
+    def __len__(self) -> int:
+        return len(self._getters)
+
+
+def _dualtape_nn(p: Problem) -> Callable[[], Any]:
+    """dualtape.nn modules, CrossEntropyLoss and dualtape.optim.SGD (the object API)."""
+    peers.dualtape()
+    try:
+        from dualtape import nn, optim
+    except ImportError as exc:
+        raise peers.ToolUnavailable(f"dualtape.nn / dualtape.optim not importable ({exc})") from exc
+    net, init = p["net"], p["params"]
+    layers: list[Any] = []
+    getters: dict[str, Callable[[], Any]] = {}
+    for i in range(1, net.layers + 1):
+        lin = nn.Linear(net.sizes[i - 1], net.sizes[i])
+        lin.weight.data = init[f"W{i}"].T.copy()
+        lin.bias.data = init[f"b{i}"].copy()
+        getters[f"W{i}"] = lambda lin=lin: lin.weight.data.T
+        getters[f"b{i}"] = lambda lin=lin: lin.bias.data
+        layers.append(lin)
+        if i == net.layers:
+            break
+        if net.batchnorm:
+            bn = nn.BatchNorm1d(net.sizes[i], eps=EPS, track_running_stats=False)
+            getters[f"gamma{i}"] = lambda bn=bn: bn.weight.data
+            getters[f"beta{i}"] = lambda bn=bn: bn.bias.data
+            layers.append(bn)
+        layers.append(nn.ReLU())
+    model = nn.Sequential(*layers).train()
+    loss_fn = nn.CrossEntropyLoss()
+    opt = optim.SGD(model.parameters(), lr=LR, momentum=MOMENTUM)
+    X, labels, view = p["X"], p["labels"], LiveView(getters)
+
+    def step() -> Any:
+        opt.zero_grad()
+        loss_fn(model(X), labels).backward()
+        opt.step()
+        return view
 
     return step
 
@@ -152,28 +207,35 @@ def _check(p: Problem, result: Any, expected: Any) -> str | None:
 
 
 def make_tasks(scale: str) -> list[Task]:
-    """The course network and the wide MLP."""
+    """The course network and the wide MLP, each also as dt.grad over a parameter dict."""
     tasks = []
     for name, net, batch, goal in CASES[scale]:
-        tasks.append(
-            Task(
-                name=name,
-                title=f"MLP step {net.label} batch {batch}",
-                baseline_name="hand-written NumPy fwd/bwd/SGD",
-                setup=lambda net=net, batch=batch: make_problem(net, batch),
-                reference=lambda p: one_step(p["params"], p["X"], p["Y"], p["net"]),
-                baseline=_baseline,
-                impls={
-                    "dualtape": _dualtape_grad,
-                    "autograd": _autograd,
-                    "torch": _torch,
-                    "jax": _jax,
-                    "jax-jit": lambda p: _jax(p, jit=True),
-                },
-                goal=Goal(goal),
-                check=_check,
-                notes=["BatchNorm uses batch statistics only (no running stats)"]
-                if net.batchnorm else [],
-            )
+        common = dict(
+            baseline_name="hand-written NumPy fwd/bwd/SGD",
+            setup=lambda net=net, batch=batch: make_problem(net, batch),
+            reference=lambda p: one_step(p["params"], p["X"], p["Y"], p["net"]),
+            baseline=_baseline,
+            check=_check,
+            notes=["BatchNorm uses batch statistics only (no running stats)"]
+            if net.batchnorm else [],
         )
+        tasks.append(Task(
+            name=name,
+            title=f"MLP step {net.label} batch {batch}",
+            impls={
+                "dualtape": _dualtape_nn,
+                "autograd": _autograd,
+                "torch": _torch,
+                "jax": _jax,
+                "jax-jit": lambda p: _jax(p, jit=True),
+            },
+            goal=Goal(goal),
+            **common,
+        ))
+        tasks.append(Task(
+            name=f"{name}-grad",
+            title=f"MLP step {net.label} batch {batch}, dt.grad over a dict",
+            impls={"dualtape": _dualtape_grad},
+            **common,
+        ))
     return tasks

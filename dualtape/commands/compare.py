@@ -44,8 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="timing samples per measurement, median reported (default 5)")
     parser.add_argument("--min-time", type=float, default=None,
                         help="seconds per timing sample at least (default 0.002)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="limit BLAS threads (needs threadpoolctl)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS threads during the run (default 1, for stable timings on "
+                             "a busy machine; 0 leaves them as they are; needs threadpoolctl)")
     parser.add_argument("--quick", action="store_true",
                         help="a small grid and fewer repeats (seconds, for tests)")
     parser.add_argument("--csv", metavar="FILE", help="write one row per measurement")
@@ -70,7 +71,7 @@ def _study(args: argparse.Namespace):
         "budget": 0.5 if quick else 2.0,
         "memory": not args.no_memory,
         "progress": not args.no_progress,
-        "threads": args.threads,
+        "threads": args.threads or None,
     }
     ns = parse_ints(args.n) if args.n else list(study.QUICK_NS if quick else study.DEFAULT_NS)
     if ":" in args.problem:

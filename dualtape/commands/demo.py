@@ -130,10 +130,11 @@ def optimisation(args: argparse.Namespace) -> None:
         _skip("solvers.minimize")
         return
     from scipy.optimize import minimize
-    n = 10 if args.quick else 30
+    n = 10 if args.quick else 40
 
-    def rosen(x):
-        return np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
+    def rosen(x):  # the extended Rosenbrock function: n/2 independent 2-D valleys
+        a, b = x[0::2], x[1::2]
+        return np.sum(100.0 * (b - a ** 2) ** 2 + (1.0 - a) ** 2)
 
     x0 = np.tile([-1.2, 1.0], n // 2)
     rows = []
@@ -151,8 +152,8 @@ def optimisation(args: argparse.Namespace) -> None:
     print(f"BFGS on the extended Rosenbrock function, n = {n} (minimum at x = 1):")
     print(format_table(("gradient", "iterations", "f evals", "grad evals", "max|x - 1|",
                         "ms"), rows, right=range(1, 6)))
-    print("finite differences spend n + 1 function evaluations per gradient, and stop "
-          "where rounding swamps the gradient")
+    print("finite differences spend n + 1 function evaluations per gradient, and each "
+          "gradient carries ~1e-8 relative error; the exact one costs about one evaluation")
 
 
 def training(args: argparse.Namespace) -> None:

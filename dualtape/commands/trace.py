@@ -68,6 +68,7 @@ def _summary(t, ex) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dualtape.errors import DualtapeError
     from dualtape.study import to_dot, trace
     from dualtape.study.resolve import parse_numbers
     try:
@@ -76,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         if at is None:
             raise ValueError(f"{args.function}: give the point with --at, e.g. --at 2,5")
         t = trace(fn, at, vector=True if args.vector else None, numbering=args.numbering)
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, DualtapeError) as exc:
         print(f"dualtape trace: {exc}", file=sys.stderr)
         return 2
     title = ex.formula if ex is not None else args.function

@@ -5,8 +5,9 @@ exactly the BLAS calls and reductions of hand-written backpropagation:
 
 * ``linear(x, weight, bias)``: ``x @ weight.T + bias`` (one matmul per needed
   cotangent, no transpose entry, no broadcast-add entry);
-* ``batch_norm(x, gamma, beta, eps)``: training-mode batch normalisation with the
-  batch mean and the biased batch variance;
+* ``batch_norm(x, gamma, beta, eps, stats)``: training-mode batch normalisation with
+  the batch mean and the biased batch variance (``stats`` optionally passes them in,
+  from :func:`batch_stats`, when the caller needs them anyway);
 * ``softmax_cross_entropy(logits, labels)``: mean over the batch of
   ``logsumexp(logits) - logits[label]``, stable by the log-sum-exp trick;
 * ``relu`` (derivative 0 at 0, as PyTorch).
@@ -31,7 +32,7 @@ import numpy as np
 from ..registry import Primitive, sample
 from ..rules.kinds import defderiv, shape_of
 
-__all__ = ["batch_norm", "linear", "log_softmax", "relu", "softmax", "softmax_cross_entropy"]
+__all__ = ["batch_norm", "batch_stats", "linear", "log_softmax", "relu", "softmax", "softmax_cross_entropy"]
 
 
 def _lead(t: Any, x: Any) -> int:
@@ -83,33 +84,59 @@ sample(linear, ((1, 5),), ((3, 5),), ((3,),))
 
 # ---- batch normalisation (training mode: batch statistics) ----
 
-def _normalise(x: Any, eps: float) -> tuple[Any, Any]:
-    """``(xhat, 1 / sqrt(var + eps))`` with the batch mean and biased batch variance."""
-    d = x - np.mean(x, axis=0)
-    inv_std = 1.0 / np.sqrt(np.mean(d * d, axis=0) + eps)
+def _mean0(x: Any, axis: int) -> Any:
+    """Mean over ``axis`` keeping it (np.sum * 1/n: cheaper than np.mean's bookkeeping)."""
+    return np.sum(x, axis=axis, keepdims=True) * (1.0 / shape_of(x)[axis])
+
+
+def batch_stats(x: np.ndarray, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(mean, sum of squared deviations, 1 / sqrt(biased var + eps))`` of plain ``x``.
+
+    >>> [s.tolist() for s in batch_stats(np.array([[1.0], [3.0]]), eps=0.0)]
+    [[2.0], [2.0], [1.0]]
+    """
+    n = x.shape[0]
+    mean = x.sum(axis=0) * (1.0 / n)
+    d = x - mean
+    ssd = np.einsum("ij,ij->j", d, d)
+    return mean, ssd, 1.0 / np.sqrt(ssd * (1.0 / n) + eps)
+
+
+def _normalise(x: Any, eps: float, stats: tuple | None = None) -> tuple[Any, Any]:
+    """``(xhat, 1 / sqrt(var + eps))`` with the batch mean and biased batch variance.
+
+    ``stats = (mean, inv_std)``, computed by the caller from the same plain ``x``, saves
+    recomputing them; it is ignored when ``x`` is traced (nested derivatives need the
+    statistics as functions of ``x``).
+    """
+    if type(x) is np.ndarray:  # plain values (first order): fewer temporaries
+        if stats is None:
+            mean, _, inv_std = batch_stats(x, eps)
+        else:
+            mean, inv_std = stats
+        d = x - mean
+        d *= inv_std
+        return d, inv_std
+    d = x - _mean0(x, 0)
+    inv_std = 1.0 / np.sqrt(_mean0(d * d, 0) + eps)
     return d * inv_std, inv_std
 
 
 def _batch_norm_impl(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
-                     eps: float = 1e-5) -> np.ndarray:
-    xhat, _ = _normalise(x, eps)
-    xhat *= gamma
-    xhat += beta
-    return xhat
-
-
-def _normalise_transpose(g: Any, xhat: Any, inv_std: Any) -> Any:
-    """The (symmetric) Jacobian of ``x -> xhat`` applied to ``g``, per feature column."""
-    return inv_std * (g - np.mean(g, axis=-2, keepdims=True)
-                      - xhat * np.mean(g * xhat, axis=-2, keepdims=True))
+                     eps: float = 1e-5, stats: tuple | None = None) -> np.ndarray:
+    mean, inv_std = stats if stats is not None else batch_stats(x, eps)[::2]
+    y = x - mean
+    y *= inv_std * gamma
+    y += beta
+    return y
 
 
 def _batch_norm_jvp(tangents, ans, args, kwargs):
     (tx, tg, tb), (x, gamma, beta) = tangents, args
-    xhat, inv_std = _normalise(x, kwargs.get("eps", 1e-5))
+    xhat, inv_std = _normalise(x, kwargs.get("eps", 1e-5), kwargs.get("stats"))
     out = None
-    if tx is not None:
-        out = gamma * _normalise_transpose(tx, xhat, inv_std)
+    if tx is not None:  # the Jacobian of x -> xhat, per feature column (symmetric)
+        out = (gamma * inv_std) * (tx - _mean0(tx, -2) - xhat * _mean0(tx * xhat, -2))
     for t, v, factor in ((tg, gamma, xhat), (tb, beta, None)):
         if t is None:
             continue
@@ -123,15 +150,23 @@ def _batch_norm_jvp(tangents, ans, args, kwargs):
 
 def _batch_norm_vjp(ct, ans, args, kwargs, needed):
     x, gamma, _ = args
-    xhat, inv_std = _normalise(x, kwargs.get("eps", 1e-5))
-    return [_normalise_transpose(ct * gamma, xhat, inv_std) if needed[0] else None,
-            np.sum(ct * xhat, axis=-2) if needed[1] else None,
-            np.sum(ct, axis=-2) if needed[2] else None]
+    xhat, inv_std = _normalise(x, kwargs.get("eps", 1e-5), kwargs.get("stats"))
+    d_beta = np.sum(ct, axis=-2)
+    d_gamma = np.sum(ct * xhat, axis=-2)
+    d_x = None
+    if needed[0]:  # gamma/sqrt(var+eps) * (ct - mean(ct) - xhat * mean(ct * xhat))
+        n = shape_of(x)[0]
+        sb, sg = d_beta, d_gamma
+        if _lead(ct, ans):
+            sb, sg = (np.reshape(s, shape_of(s)[:1] + (1,) + shape_of(s)[1:]) for s in (sb, sg))
+        d_x = (gamma * inv_std) * (ct - (sb + xhat * sg) * (1.0 / n))
+    return [d_x, d_gamma if needed[1] else None, d_beta if needed[2] else None]
 
 
 batch_norm = Primitive("batch_norm", _batch_norm_impl)
 batch_norm.jvp, batch_norm.vjp = _batch_norm_jvp, _batch_norm_vjp
-batch_norm.doc = "training-mode BatchNorm1d: (x - mean) / sqrt(biased var + eps) * gamma + beta"
+batch_norm.doc = ("training-mode BatchNorm1d: (x - mean) / sqrt(biased var + eps) * gamma + beta; "
+                  "optional stats=(mean, inv_std) of plain x from batch_stats")
 sample(batch_norm, ((5, 3),), ((3,), (0.5, 2.0)), ((3,),), eps=1e-5)
 sample(batch_norm, ((4, 2),), ((2,), (0.5, 2.0)), ((2,),), eps=0.1)
 
@@ -162,12 +197,17 @@ def _xent_impl(logits: np.ndarray, labels: np.ndarray) -> np.ndarray:
     s = logits - logits.max(axis=-1, keepdims=True)
     lse = np.log(np.exp(s).sum(axis=-1))
     picked = s[np.arange(len(labels)), labels]
-    return np.mean(lse - picked)
+    return np.sum(lse - picked) / len(labels)
 
 
 def _xent_grad(logits: Any, labels: np.ndarray) -> Any:
     """d loss / d logits = (softmax - onehot) / B."""
     n, c = shape_of(logits)
+    if type(logits) is np.ndarray:  # plain values: in place, no one-hot matrix
+        p = np.exp(logits - logits.max(axis=-1, keepdims=True))
+        p *= 1.0 / (n * p.sum(axis=-1, keepdims=True))
+        p[np.arange(n), labels] -= 1.0 / n
+        return p
     return (softmax(logits) - np.eye(c)[labels]) * (1.0 / n)
 
 

@@ -19,8 +19,10 @@ from .module import Module, Parameter
 __all__ = ["BatchNorm1d", "Dropout", "Identity", "Linear", "ReLU", "Sigmoid", "Tanh"]
 
 
-def _ndim(x: Any) -> int:
-    return len(getattr(x, "shape", np.shape(x)))
+def shape_of(x: Any) -> tuple:
+    """Shape of an array, Tensor or nested list (never dispatches on a Tensor)."""
+    shape = getattr(x, "shape", None)
+    return shape if shape is not None else np.shape(x)
 
 
 class Linear(Module):
@@ -52,7 +54,7 @@ class Linear(Module):
         self.bias = Parameter(uniform((out_features,), bound, gen)) if bias else None
 
     def forward(self, x: Any) -> Any:
-        if self.bias is not None and _ndim(x) == 2:
+        if self.bias is not None and len(shape_of(x)) == 2:
             return F.linear(x, self.weight, self.bias)  # one fused tape entry
         out = x @ self.weight.T
         return out if self.bias is None else out + self.bias
@@ -116,7 +118,7 @@ class BatchNorm1d(Module):
         return self.bias
 
     def forward(self, x: Any) -> Any:
-        shape = getattr(x, "shape", np.shape(x))
+        shape = shape_of(x)
         if len(shape) != 2 or shape[1] != self.num_features:
             raise ValueError(f"BatchNorm1d({self.num_features}) expects input of shape "
                              f"(batch, {self.num_features}), got {tuple(shape)}")
@@ -127,19 +129,20 @@ class BatchNorm1d(Module):
                 raise ValueError("BatchNorm1d in training mode needs more than 1 sample per "
                                  "batch (the batch variance of one sample is 0); use "
                                  "model.eval() or a larger batch")
+            stats = None
             if self.training and self.track_running_stats:
-                self._update_running(plain(x))
-            return F.batch_norm(x, gamma, beta, eps=self.eps)
+                data = plain(x)
+                mean, ssd, inv_std = F.batch_stats(np.asarray(data, dtype=float), self.eps)
+                self._update_running(mean, ssd * (1.0 / (shape[0] - 1)))
+                if type(data) is np.ndarray:
+                    stats = (mean, inv_std)  # reused by the primitive's impl and vjp
+            return F.batch_norm(x, gamma, beta, eps=self.eps, stats=stats)
         scale = gamma * (1.0 / np.sqrt(self.running_var + self.eps))
         return (x - self.running_mean) * scale + beta
 
-    def _update_running(self, x: np.ndarray) -> None:
+    def _update_running(self, mean: np.ndarray, var: np.ndarray) -> None:
         self.num_batches_tracked = self.num_batches_tracked + 1
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
-        n = x.shape[0]
-        mean = x.mean(axis=0)
-        d = x - mean
-        var = np.einsum("ij,ij->j", d, d) / (n - 1)
         self.running_mean = (1.0 - m) * self.running_mean + m * mean
         self.running_var = (1.0 - m) * self.running_var + m * var
 
@@ -171,7 +174,7 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
-        keep = self.generator.random(getattr(x, "shape", np.shape(x))) >= self.p
+        keep = self.generator.random(shape_of(x)) >= self.p
         return x * (keep * (1.0 / (1.0 - self.p)) if self.p < 1.0 else keep * 0.0)
 
     def get_extra_state(self) -> dict:

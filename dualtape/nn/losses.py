@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import functional as F
+from .layers import shape_of
 from .module import Module
 
 __all__ = ["CrossEntropyLoss", "MSELoss"]
@@ -27,7 +28,7 @@ class CrossEntropyLoss(Module):
 
     def forward(self, logits: Any, target: Any) -> Any:
         labels = np.asarray(target)
-        shape = getattr(logits, "shape", np.shape(logits))
+        shape = shape_of(logits)
         if len(shape) != 2:
             raise ValueError(f"CrossEntropyLoss expects logits of shape (batch, classes), "
                              f"got {tuple(shape)}")

@@ -7,17 +7,20 @@ on the closed interval [lo, hi].
 
 from __future__ import annotations
 
+import math
 import operator
 
 import numpy as np
 
-from ..registry import Primitive, register_function, register_nondiff, register_ufunc, sample
+from ..registry import (Primitive, plain, register_function, register_nondiff, register_ufunc,
+                        sample)
 from .kinds import defadditive, defderiv
 
 POS = (0.2, 2.0)        # domain of log, sqrt, ...
 UNIT = (-0.8, 0.8)      # domain of arcsin, arctanh, ...
 ABOVE1 = (1.2, 3.0)     # arccosh
 AWAY0 = ((-2.0, -0.3), (0.3, 2.0))  # kinks and poles at 0 stay out of the tests
+LN2, LN10 = math.log(2.0), math.log(10.0)
 
 
 def _divide(x, y):
@@ -86,11 +89,11 @@ cbrt = unary(np.cbrt, lambda ans, x: 1.0 / (3.0 * ans * ans), domain=POS)
 
 # ---- exponentials and logarithms ----
 exp = unary(np.exp, lambda ans, x: ans)
-exp2 = unary(np.exp2, lambda ans, x: ans * np.log(2.0))
+exp2 = unary(np.exp2, lambda ans, x: ans * LN2)  # Python floats: float32 stays float32
 expm1 = unary(np.expm1, lambda ans, x: ans + 1.0)
 log = unary(np.log, lambda ans, x: 1.0 / x, domain=POS)
-log2 = unary(np.log2, lambda ans, x: 1.0 / (x * np.log(2.0)), domain=POS)
-log10 = unary(np.log10, lambda ans, x: 1.0 / (x * np.log(10.0)), domain=POS)
+log2 = unary(np.log2, lambda ans, x: 1.0 / (x * LN2), domain=POS)
+log10 = unary(np.log10, lambda ans, x: 1.0 / (x * LN10), domain=POS)
 log1p = unary(np.log1p, lambda ans, x: 1.0 / (1.0 + x), domain=POS)
 logaddexp = binary(np.logaddexp, lambda ans, x, y: np.exp(x - ans),
                    lambda ans, x, y: np.exp(y - ans))
@@ -126,7 +129,8 @@ register_ufunc(np.fabs, absolute)
 
 def _tie_weight(x, y):
     """1 where x wins, 1/2 on ties, 0 where y wins (plain array: comparisons drop tracing)."""
-    return np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0))
+    w = np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0))
+    return w.astype(np.result_type(plain(x), plain(y)), copy=False)
 
 
 for _u in (np.maximum, np.fmax):
@@ -134,7 +138,8 @@ for _u in (np.maximum, np.fmax):
 for _u in (np.minimum, np.fmin):
     binary(_u, lambda ans, x, y: _tie_weight(y, x), lambda ans, x, y: _tie_weight(x, y))
 copysign = binary(np.copysign,
-                  lambda ans, x, y: np.where(np.signbit(x) == np.signbit(y), 1.0, -1.0), None,
+                  lambda ans, x, y: np.where(np.signbit(x) == np.signbit(y), 1, -1).astype(
+                      ans.dtype), None,
                   domain=AWAY0[1])
 remainder = binary(np.remainder, lambda ans, x, y: 1.0, lambda ans, x, y: -np.floor(x / y),
                    domain=(0.3, 2.0))
@@ -144,9 +149,9 @@ fmod = binary(np.fmod, lambda ans, x, y: 1.0, lambda ans, x, y: -np.trunc(x / y)
 
 clip = defderiv(
     Primitive("clip", np.clip),
-    lambda ans, x, lo, hi: ((x >= lo) & (x <= hi)) * 1.0,
-    lambda ans, x, lo, hi: (x < lo) * 1.0,
-    lambda ans, x, lo, hi: (x > hi) * 1.0)
+    lambda ans, x, lo, hi: (x >= lo) & (x <= hi),  # boolean masks keep the tangent's dtype
+    lambda ans, x, lo, hi: x < lo,
+    lambda ans, x, lo, hi: x > hi)
 sample(clip, ((2, 3),), ((2, 3), (-3.0, -2.5)), ((2, 3), (2.5, 3.0)))
 
 

@@ -140,7 +140,7 @@ def _ediff1d(ary, to_end=None, to_begin=None):
     return sh._concatenate(parts, axis=0) if len(parts) > 1 else d
 
 
-example(np.ediff1d, ((2, 3),), to_begin=Const(np.array([1.0, 2.0])))
+example(np.ediff1d, ((2, 3),), to_begin=np.array([1.0, 2.0]), to_end=3.0)
 
 
 @register_function(np.trapezoid)
@@ -157,7 +157,7 @@ def _trapezoid(y, x=None, dx=1.0, axis=-1):
 
 
 example(np.trapezoid, ((5,),), dx=0.3)
-example(np.trapezoid, ((3, 4),), ((3,),), axis=0, wrap=lambda f, y, x: f(y, np.cumsum(
+example(np.trapezoid, ((3, 4),), ((3,),), wrap=lambda f, y, x: f(y, np.cumsum(
     np.exp(x)), axis=0))
 
 # ---- np.gradient: second-order central differences (NumPy's formulas) ----

@@ -338,8 +338,9 @@ def _where_jvp(tangents, ans, args, kwargs):
     (tx, ty), (x, y) = tangents, args
     batch = batch_of(tx, x) if tx is not None else batch_of(ty, y)
     nd = len(shape_of(ans))
-    tx = align(zeros_tangent(x, batch) if tx is None else tx, shape_of(x), nd)
-    ty = align(zeros_tangent(y, batch) if ty is None else ty, shape_of(y), nd)
+    zero = np.zeros((), dtype=dtype_of(ans))  # not the dtype of a Python-float branch
+    tx = zero if tx is None else align(tx, shape_of(x), nd)
+    ty = zero if ty is None else align(ty, shape_of(y), nd)
     return np.broadcast_to(np.where(cond, tx, ty), batch + shape_of(ans))
 
 

@@ -4,7 +4,7 @@ Derivatives are written with scipy.special/NumPy calls on possibly traced values
 differentiate again (second order). Constants are Python floats, so float32 stays float32.
 Arguments a function is not differentiable in (orders, shape parameters) raise a
 ``NoRuleError`` naming the argument when traced, never a silent zero.
-The non-ufuncs (logsumexp, softmax, log_softmax, polygamma, zeta) live in ``softmax.py``.
+The non-ufuncs (logsumexp, softmax, log_softmax, polygamma, zeta) live in special_fns.py.
 """
 
 from __future__ import annotations
@@ -48,6 +48,12 @@ def _only_last(ufunc, deriv, nargs: int, domain=(-2.0, 2.0), const=1.5):
     note(f"differentiable in the last argument only; the first {nargs - 1} raise NoRuleError "
          "if traced", ufunc)
     return prim
+
+
+def _weak(v):
+    """A NumPy float64 scalar from constant arguments as a Python float (it would
+    otherwise promote float32 tangents to float64)."""
+    return float(v) if isinstance(v, np.floating) else v
 
 
 def _safe(x):
@@ -101,11 +107,11 @@ beta = binary(sc.beta, lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
 betaln = binary(sc.betaln, lambda ans, a, b: digamma(a) - digamma(a + b),
                 lambda ans, a, b: digamma(b) - digamma(a + b), domain=POS)
 gammainc = _only_last(sc.gammainc, lambda ans, a, x: np.exp(
-    (a - 1.0) * np.log(x) - x - sc.gammaln(a)), 2, domain=POS)
+    (a - 1.0) * np.log(x) - x - _weak(sc.gammaln(a))), 2, domain=POS)
 gammaincc = _only_last(sc.gammaincc, lambda ans, a, x: -np.exp(
-    (a - 1.0) * np.log(x) - x - sc.gammaln(a)), 2, domain=POS)
+    (a - 1.0) * np.log(x) - x - _weak(sc.gammaln(a))), 2, domain=POS)
 betainc = _only_last(sc.betainc, lambda ans, a, b, x: np.exp(
-    (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - sc.betaln(a, b)), 3, domain=PROB)
+    (a - 1.0) * np.log(x) + (b - 1.0) * np.log1p(-x) - _weak(sc.betaln(a, b))), 3, domain=PROB)
 
 # ---- logs and entropies (x log y family) ----
 xlogy = binary(sc.xlogy, lambda ans, x, y: np.log(y), lambda ans, x, y: x / y, domain=POS)

@@ -43,9 +43,7 @@ def plot_study(study: Study, path: str, fixed_m: int | None = None,
     """
     if not have_matplotlib():
         raise ModuleNotFoundError(INSTALL_HINT)
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the user's backend is left alone
     from matplotlib.ticker import NullFormatter
 
     times = study.times()
@@ -60,7 +58,8 @@ def plot_study(study: Study, path: str, fixed_m: int | None = None,
         panels.append(("m (outputs)", f"n = {n0}", [(n0, m) for m in ms]))
     if not panels:
         raise ValueError("plot_study: the grid has a single point; sweep n or m")
-    fig, axes = plt.subplots(1, len(panels), figsize=(6.2 * len(panels), 4.6), squeeze=False)
+    fig = Figure(figsize=(6.2 * len(panels), 4.6))
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (xlabel, fixed, pts) in zip(axes[0], panels, strict=False):
         along_n = xlabel.startswith("n")
         for meth in study.methods:
@@ -82,5 +81,4 @@ def plot_study(study: Study, path: str, fixed_m: int | None = None,
     fig.suptitle(title or f"Jacobian cost: {study.settings.get('problem', '')}")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

@@ -100,6 +100,9 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] | None 
     with limit_threads(threads), Progress(len(problems) * len(methods), title,
                                           enabled=progress) as bar:
         machine = machine_info()
+        if problems:  # a throw-away round, so first-call costs land in no measurement
+            for meth in methods:
+                measure(problems[0], meth, repeats=1, min_time=0.0, budget=0.0, memory=False)
         for p in problems:
             ref, ref_name = _reference(p)
             refs.add(ref_name)

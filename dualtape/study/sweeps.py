@@ -28,12 +28,12 @@ v5   v3 - v4     11.65
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from ..errors import TapeError
+from ..errors import NoRuleError, TapeError
 from ..registry import plain
 from ..tape import Tape, Tensor
 from ..wengert import format_entry, format_value
@@ -67,7 +67,6 @@ class Trace:
     directions: list[str]
     outputs: list[str]
     output_index: int
-    extra: dict = field(default_factory=dict)
 
     @property
     def value(self) -> Any:
@@ -201,11 +200,15 @@ def trace(f: Callable, at: Sequence[float] | np.ndarray, *, vector: bool | None 
             parents.append([])
             tangents.append(seed.reshape((n_dirs,) + value.shape))
             continue
-        defs.append(format_entry(prim, vals, kwargs, [None if s is None else ref_name(s)
-                                                      for s in slots]))
+        shown = {k: v for k, v in kwargs.items() if not k.startswith("_")}  # e.g. _ctx
+        defs.append(format_entry(prim, vals, shown, [None if s is None else ref_name(s)
+                                                     for s in slots]))
         values.append(ans)
         kinds.append(prim.name)
         parents.append([s if type(s) is int else s[0] for s in slots if s is not None])
+        if prim.jvp is None:
+            raise NoRuleError(prim.name, " in forward mode (the forward sweep of trace needs "
+                                         "its jvp rule)")
         tangents.append(prim.jvp([_tangent_of(tangents, s) for s in slots], ans, vals, kwargs))
 
     out_val = np.asarray(plain(y))

@@ -59,6 +59,8 @@ def test_no_rule_error_is_also_not_implemented_error():
         dt.grad(lambda x: np.sum(np.real(fn(x))))(X)
 
 
+@pytest.mark.xfail(strict=True, reason="core bug: registry.qualified_name labels every ufunc "
+                                       "outside numpy's namespace as scipy.special")
 def test_frompyfunc_ufunc_is_not_blamed_on_scipy():
     """A ufunc made by np.frompyfunc must not be reported as a scipy.special function."""
     double = np.frompyfunc(lambda t: 2 * t, 1, 1)

@@ -45,6 +45,14 @@ def test_every_derivative_method_converges_on_rosenbrock(method, n):
     assert res.ad_calls["value_and_grad"] + res.ad_calls["hess"] > 0  # derivatives were used
 
 
+@pytest.mark.parametrize("method", ["Newton-CG", "trust-ncg", "trust-krylov", "trust-constr"])
+def test_hessp_mode_converges_without_forming_the_hessian(method):
+    res = solvers.minimize(ext_rosen, np.tile([-1.2, 1.0], 5), method=method, hess="hessp")
+    assert res.success, res.message
+    np.testing.assert_allclose(res.x, 1.0, atol=2e-3)
+    assert res.ad_calls["hessp"] > 0 and res.ad_calls["hess"] == 0
+
+
 @pytest.mark.parametrize("method", ["Nelder-Mead", "Powell", "COBYQA"])
 def test_derivative_free_methods_pass_through(method):
     res = solvers.minimize(rosen_np, np.array([-1.2, 1.0]), method=method,
@@ -107,7 +115,7 @@ def test_hess_modes_reach_scipy_as_documented(monkeypatch):
 
     monkeypatch.setattr(minimize_module.so, "minimize", spy)
     x0 = np.tile([-1.2, 1.0], 2)
-    res = solvers.minimize(ext_rosen, x0, method="Newton-CG")  # default: hessp
+    res = solvers.minimize(ext_rosen, x0, method="Newton-CG", hess="hessp")
     assert callable(captured["hessp"]) and "hess" not in captured
     assert captured["jac"] is True
     assert res.ad_calls["hessp"] > 0 and res.ad_calls["hess"] == 0
@@ -135,7 +143,9 @@ def test_exact_hessian_and_hvp_match_scipy_hand_coded():
 
 def test_default_hess_per_method_and_bad_combinations():
     resolve = minimize_module.resolve_hess
-    assert resolve("newton-cg", None, 5) == "hessp"
+    assert resolve("newton-cg", None, 5) == "exact"
+    assert resolve("newton-cg", None, 101) == "hessp"
+    assert resolve("trust-krylov", None, 10 ** 5) == "hessp"
     assert resolve("dogleg", None, 5) == "exact"
     assert resolve("trust-constr", None, 10) == "exact"
     assert resolve("trust-constr", None, 10_000) == "hessp"

@@ -178,8 +178,10 @@ def test_compare_function_reference_and_failures():
     s = compare_function(np.abs, [(3,)], methods=["cstep"], memory=False, **FAST)
     assert s.records[0].status == "n/a"
 
+    norule = dt.primitive(lambda v: v * 2.0, name="norule")   # no derivative rules at all
+
     def broken(x):
-        return np.linalg.svd(np.outer(x, x))[1] if x.size > 2 else x
+        return norule(x) if x.size > 2 else x
 
     s = compare_function(broken, [(2,), (3,)], methods=["fwd", "fd-fwd"], memory=False,
                          **FAST)
@@ -188,7 +190,7 @@ def test_compare_function_reference_and_failures():
     assert [r.status for r in s.records[:2]] == ["ok", "ok"]
     assert s.records[2].status.startswith("error: NoRuleError")
     assert s.records[3].status == "ok" and s.records[3].rel_error is None   # no reference
-    assert "numpy.linalg.svd" in s.errors()[0] and "Failures:" in s.report()
+    assert "norule" in s.errors()[0] and "Failures:" in s.report()
 
 
 def test_study_files_roundtrip(tmp_path):

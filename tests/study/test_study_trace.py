@@ -121,3 +121,35 @@ def test_dot_graph():
     assert dot.count("shape=ellipse") == 2 and "peripheries=2" in dot
     assert "adjoint: 1.716" in dot and "\\n" in dot
     assert "tangent" not in to_dot(t, sweeps=False)
+
+
+def test_primitive_without_forward_rule_is_named():
+    @dt.primitive
+    def twice(x):
+        return 2.0 * x
+
+    dt.defvjp(twice, lambda g, ans, x: 2.0 * g)
+    with pytest.raises(dt.NoRuleError, match="twice"):
+        trace(lambda x1, x2: twice(x1) * x2, (1.0, 2.0))
+
+
+def test_custom_function_with_jvp_is_swept():
+    class Cube(dt.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * t
+
+    t = trace(lambda x1, x2: Cube.apply(x1) + x2, (2.0, 1.0))
+    assert list(t.gradient) == [12.0, 1.0] and list(t.jacobian_forward) == [12.0, 1.0]
+    assert "Cube(v-1)" in t.definitions
