@@ -30,8 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="smaller sizes, 3 samples of >= 5 ms: under a minute")
     ap.add_argument("--only", metavar="PATTERN",
                     help="run tasks whose name or title contains PATTERN (comma = or)")
-    ap.add_argument("--tools", default=",".join(peers.TOOLS),
-                    help=f"comma-separated subset of {','.join(peers.TOOLS)}")
+    ap.add_argument("--tools",
+                    help=f"comma-separated subset of {','.join(peers.TOOLS)} (default: all; "
+                    "--quick leaves out jax eager, which spends seconds per row)")
     ap.add_argument("--samples", type=int, help="samples per median (default 7; quick 3)")
     ap.add_argument("--min-time", type=float,
                     help="seconds each sample lasts at least (default 0.02; quick 0.005)")
@@ -53,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.for_scale(args.quick)
     settings = Settings(args.samples or settings.samples, args.min_time or settings.min_time,
                         args.budget or settings.budget)
-    tools = [t.strip() for t in args.tools.split(",") if t.strip()]
+    default = [t for t in peers.TOOLS if not (args.quick and t == "jax")]
+    tools = [t.strip() for t in args.tools.split(",") if t.strip()] if args.tools else default
     unknown = sorted(set(tools) - set(peers.TOOLS))
     if unknown:
         print(f"unknown tools {unknown}; choose from {peers.TOOLS}", file=sys.stderr)
@@ -74,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     meta.update({
         "command": "python -m benchmarks " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "scale": scale,
+        "tools": tools,
         "samples": settings.samples,
         "min_time_s": settings.min_time,
         "budget_s": settings.budget,

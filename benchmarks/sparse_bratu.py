@@ -2,7 +2,8 @@
 
 1-D: F(u)_i = (u_{i-1} - 2 u_i + u_{i+1}) / h^2 + lam * exp(u_i), zero boundary values,
 n = 10^3 ... 10^6 (tridiagonal Jacobian, 3 colors). 2-D: the 5-point stencil on an
-N x N grid, n = N^2. For each size, times per call (median of repeats) of:
+N x N grid, n = N^2. For each size, times per call (the fastest of several repeats,
+measured round-robin so that load from other processes hits all alike) of:
 
 - ``F``: one evaluation of the residual (the unit of every ratio ``/F``);
 - ``hand``: the Jacobian assembled by hand from its diagonals (``scipy.sparse.diags_array``);
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -76,20 +76,27 @@ def hand_2d(u: np.ndarray) -> sp.csr_array:
 
 # ---- timing ----
 
-def per_call(fn: Callable[[], Any], budget: float, max_repeat: int = 15) -> float:
-    """Median seconds per call; calls are batched so that each sample lasts >= 2 ms."""
-    start = time.perf_counter()
-    fn()
-    first = time.perf_counter() - start
-    number = max(1, int(0.002 / max(first, 1e-9)))
-    repeat = int(min(max_repeat, max(3, budget / max(first * number, 1e-9))))
-    samples = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        for _ in range(number):
-            fn()
-        samples.append((time.perf_counter() - t0) / number)
-    return statistics.median(samples)
+def per_call(fns: dict[str, Callable[[], Any]], budget: float,
+             max_rounds: int = 15) -> dict[str, float]:
+    """Fastest seconds per call of each function, measured interleaved (round-robin), so
+    that load from other processes hits all of them alike; >= 2 ms of calls per sample."""
+    numbers = {}
+    for key, fn in fns.items():
+        start = time.perf_counter()
+        fn()
+        numbers[key] = max(1, int(0.002 / max(time.perf_counter() - start, 1e-9)))
+    best = dict.fromkeys(fns, float("inf"))
+    spent, rounds = 0.0, 0
+    while rounds < 3 or (spent < budget and rounds < max_rounds):
+        for key, fn in fns.items():
+            t0 = time.perf_counter()
+            for _ in range(numbers[key]):
+                fn()
+            took = time.perf_counter() - t0
+            best[key] = min(best[key], took / numbers[key])
+            spent += took
+        rounds += 1
+    return best
 
 
 def run_case(name: str, F: Callable, hand: Callable, u: np.ndarray, budget: float) -> dict:
@@ -99,14 +106,14 @@ def run_case(name: str, F: Callable, hand: Callable, u: np.ndarray, budget: floa
     err = float(abs(J - H).max() / abs(H).max())
     assert err < 1e-12, f"{name} n={n}: sparse Jacobian differs from hand assembly ({err:.1e})"
     row = {"case": name, "n": n, "nnz": J.nnz, "colors": jac.report.n_passes,
-           "method": jac.report.method, "max_rel_err": err,
-           "F": per_call(lambda: F(u), budget), "hand": per_call(lambda: hand(u), budget),
-           "reuse": per_call(lambda: jac(u), budget),
-           "detect": per_call(lambda: dt.sparse_jacobian(F, u), budget, max_repeat=3),
-           "setup": dict(jac.report.seconds)}
+           "method": jac.report.method, "max_rel_err": err, "setup": dict(jac.report.seconds)}
+    row.update(per_call({"F": lambda: F(u), "hand": lambda: hand(u), "reuse": lambda: jac(u)},
+                        budget))
+    row.update(per_call({"detect": lambda: dt.sparse_jacobian(F, u)}, budget, max_rounds=3))
+    fits = n * n * 8 * 2 <= DENSE_CAP  # result plus working memory
     for mode, fn in (("jacfwd", dt.jacfwd), ("jacrev", dt.jacrev)):
-        fits = n * n * 8 * 2 <= DENSE_CAP  # result plus working memory
-        row[mode] = per_call(lambda fn=fn: fn(F)(u), budget, max_repeat=3) if fits else None
+        row[mode] = (per_call({mode: lambda fn=fn: fn(F)(u)}, budget, 3)[mode] if fits
+                     else None)
     return row
 
 

@@ -14,8 +14,8 @@ import numpy as np
 from . import rules  # noqa: F401  (registers every rule)
 from .errors import NoRuleError, TracerConversionError
 from .registry import Box, lookup_function, lookup_ufunc, plain, qualified_name
-from .rules import elementwise as ew
 from .rules import construct, linalg, shape
+from .rules import elementwise as ew
 from .rules.scipy_compat import caller_hint as _caller_hint
 
 _ADD, _SUB, _MUL, _DIV, _POW = ew.add, ew.subtract, ew.multiply, ew.divide, ew.power
@@ -184,7 +184,15 @@ class Traced(Box):
         return _GET(self, idx=_plain_index(idx))
 
     def __setitem__(self, idx, value):
-        self._become(shape.update(self, value, idx=_plain_index(idx)))
+        new = shape.update(self, value, idx=_plain_index(idx))
+        if isinstance(new, Box) and new._level > self._level:
+            # an outer transform's array cannot hold an inner transform's value in place
+            raise TracerConversionError(
+                "dualtape: in-place write of a value traced by an inner transform into an "
+                "array created from an outer transform's value; the write cannot be recorded "
+                "on that array. Create the array from the inner value (np.zeros_like(x), "
+                "np.zeros(n, like=x)) or build the result with np.stack / np.where.")
+        self._become(new)
 
     def _become(self, other: Any) -> None:  # pragma: no cover - defined by subclasses
         raise NotImplementedError
@@ -226,12 +234,11 @@ class Traced(Box):
         dtype = np.dtype(dtype)
         if np.issubdtype(dtype, np.floating):
             return self if dtype == self.dtype else _ASTYPE(self, dtype=dtype)
-        if np.issubdtype(dtype, np.integer) or dtype == bool:  # piecewise constant, like floor
+        if dtype.kind in "iub":  # integers and booleans: piecewise constant, like floor
             return plain(self).astype(dtype)
         raise self._conversion_error(f".astype({dtype.name})")
 
     def cumprod(self, axis=None): return np.cumprod(self, axis=axis)
-    def ptp(self, axis=None, keepdims=False): return np.ptp(self, axis, keepdims=keepdims)
     def trace(self, offset=0, axis1=0, axis2=1): return np.trace(self, offset, axis1, axis2)
     def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
     def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis)

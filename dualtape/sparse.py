@@ -66,28 +66,24 @@ class SparseReport:
 
     def __str__(self) -> str:
         m, n = self.shape
-        dens = 100.0 * self.nnz / max(m * n, 1)
+        ops = f" over {self.ops} operations" if self.ops is not None else ""
         lines = [f"Sparse {self.kind} of {self.name}: {m} x {n}, {self.nnz} nonzeros "
-                 f"({dens:.3g}% of dense)"]
-        src = self.source
-        if self.ops is not None:
-            src += f" over {self.ops} operations"
-        lines.append(f"  pattern:  {src}")
+                 f"({100.0 * self.nnz / max(m * n, 1):.3g}% of dense)",
+                 f"  pattern:  {self.source}{ops}"]
         if self.fallbacks:
-            names = ", ".join(f"{k} x{v}" for k, v in sorted(self.fallbacks.items()))
-            lines.append(f"  dense fallbacks (no structure rule, all outputs coupled with all "
-                         f"inputs): {names}")
+            lines.append("  dense fallbacks (no structure rule, all outputs coupled with all "
+                         "inputs): " + ", ".join(f"{k} x{v}" for k, v in
+                                                 sorted(self.fallbacks.items())))
         lines.append(f"  coloring: {self.mode} mode, {self.method}")
         if self.kind == "Hessian":
-            lines.append(f"  passes:   {self.n_colors_fwd} Hessian-vector products (forward-"
-                         f"over-reverse, one batched call of grad(f)); dense: {n}")
+            cost = (f"{self.n_colors_fwd} Hessian-vector products (forward-over-reverse, one "
+                    f"batched call of grad(f)); dense: {n}")
         else:
-            calls = " + ".join(s for s in (
-                f"{self.n_colors_fwd} forward (tangents, 1 call of f)" if self.n_colors_fwd
-                else "", f"{self.n_colors_rev} reverse (cotangents, 1 recording + 1 sweep)"
-                if self.n_colors_rev else "") if s) or "0 (the Jacobian is structurally zero)"
-            lines.append(f"  passes:   {calls} = {self.n_passes} directions; dense: "
-                         f"{min(m, n)}")
+            parts = [f"{self.n_colors_fwd} forward (tangents, 1 call of f)"] * (
+                self.n_colors_fwd > 0) + [f"{self.n_colors_rev} reverse (cotangents, 1 "
+                                          f"recording + 1 sweep)"] * (self.n_colors_rev > 0)
+            cost = f"{' + '.join(parts) or '0'} = {self.n_passes} directions; dense: {min(m, n)}"
+        lines.append(f"  passes:   {cost}")
         if self.seconds:
             lines.append("  setup:    " + ", ".join(f"{k} {v:.3g} s"
                                                     for k, v in self.seconds.items()))
@@ -120,7 +116,9 @@ def _compile(plan: ColoringPlan, m: int, n: int) -> tuple:
     gather = M.data.astype(np.int64)
     if not np.array_equal(gather, M.data):  # pragma: no cover - a decompression that adds
         raise RuntimeError("sparse: the decompression is not a selection; cannot compile it")
-    return gather, M.indices, M.indptr
+    small = max(M.nnz, *M.shape) < 2**31  # scipy's own choice: int32 indices when they fit
+    itype = np.int32 if small else np.int64
+    return gather, M.indices.astype(itype), M.indptr.astype(itype)
 
 
 def _forced_plan(P: sp.csr_array, mode: str, seed: int) -> ColoringPlan:
@@ -371,7 +369,8 @@ def sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple =
 
 def explain_sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto",
                             **options: Any) -> SparseReport:
-    """How :func:`sparse_jacobian` would compute the Jacobian of f at x (no evaluation).
+    """How :func:`sparse_jacobian` would compute the Jacobian of f at x (detection and
+    coloring only: no derivative pass).
 
     >>> import numpy as np, dualtape as dt
     >>> rep = dt.explain_sparse_jacobian(lambda x: x[1:] - x[:-1], np.ones(100))
@@ -383,5 +382,5 @@ def explain_sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto",
 
 def explain_sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto",
                            **options: Any) -> SparseReport:
-    """How :func:`sparse_hessian` would compute the Hessian of f at x (no evaluation)."""
+    """How :func:`sparse_hessian` would compute the Hessian of f at x (no derivative pass)."""
     return SparseHessian(f, x, sparsity, **options).report

@@ -17,7 +17,8 @@ patterns of its arguments (``mul`` of two traced values only the cross terms).
 See docs/sparse.md for what is global and what is not.
 
 >>> import numpy as np
->>> detect_pattern(lambda x: x[1:] * x[:-1], np.ones(4)).toarray().astype(int)
+>>> pattern, value, trace = trace_pattern(lambda x: x[1:] * x[:-1], np.ones(4))
+>>> pattern.toarray().astype(int)
 array([[1, 1, 0, 0],
        [0, 1, 1, 0],
        [0, 0, 1, 1]])
@@ -255,6 +256,9 @@ def _second_order(prim, vals, deps, ans, out_deps, n) -> list[tuple]:
     """Pairs (G1, G2) whose product G1.T @ G2 bounds the op's second-order coupling."""
     traced = [d is not None for d in deps]
     name = prim.name if _builtin(prim) else None
+    if ans is None:  # several results: every pair of inputs it reaches
+        u = _dense(1, deps, n, prim.name)
+        return [(u, u)]
     if prim.kind in ("linear", "zero") or name in _LINEAR or name in _PIECEWISE_LINEAR:
         return []
     if prim.kind == "elementwise":
@@ -309,11 +313,6 @@ class Pattern(Traced):
         p._value, p._deps, p._level, p._trace = value, deps, trace.level, trace
         return p
 
-    @property
-    def deps(self) -> sp.csr_array:
-        """Rows: the elements of the value (C order); columns: the inputs."""
-        return self._deps
-
     def _apply(self, prim: Primitive, args: tuple, kwargs: dict) -> Any:
         trace, level = self._trace, self._level
         vals, deps, lower = [], [], False
@@ -329,15 +328,15 @@ class Pattern(Traced):
         if not prim.differentiable:
             return ans
         trace.ops += 1
-        n = trace.n
-        if prim.multiple_results:
-            outs = [_dense(_size(np.shape(plain(a))), deps, n, prim.name) for a in ans]
+        n, rule = trace.n, _rule(prim)
+        if prim.multiple_results or (rule is None and prim.kind not in ("elementwise", "zero")):
             trace.fallbacks[prim.name] = trace.fallbacks.get(prim.name, 0) + 1
+        if prim.multiple_results:  # no structure rule for these: the dense fallback
             if trace.hess is not None:
                 self._add_hessian(_second_order(prim, vals, deps, None, None, n))
-            return tuple(Pattern._make(a, d, trace) for a, d in zip(ans, outs))
+            return tuple(Pattern._make(a, _dense(_size(np.shape(plain(a))), deps, n, prim.name),
+                                       trace) for a in ans)
         m = _size(np.shape(plain(ans)))
-        rule = _rule(prim)
         if rule is not None:
             out = rule(prim, vals, deps, kwargs, ans, n)
         elif prim.kind == "elementwise":
@@ -346,7 +345,6 @@ class Pattern(Traced):
             out = None
         else:
             out = _dense(m, deps, n, prim.name)
-            trace.fallbacks[prim.name] = trace.fallbacks.get(prim.name, 0) + 1
         out = _empty(m, n) if out is None else out
         if trace.hess is not None:
             self._add_hessian(_second_order(prim, vals, deps, ans, out, n))
@@ -376,7 +374,8 @@ class Pattern(Traced):
 # ---- entry point ----
 
 def trace_pattern(f: Callable, x: Any, args: tuple = (), kwargs: dict | None = None,
-                  hessian: bool = False, fname: str = "jacobian_sparsity"):
+                  hessian: bool = False, fname: str = "jacobian_sparsity",
+                  ) -> tuple[sp.csr_array, Any, _Trace]:
     """Run ``f(x, *args, **kwargs)`` on a Pattern; return (pattern, output value, trace).
 
     The pattern is the (m, n) Jacobian pattern, or with ``hessian=True`` the symmetric
@@ -406,7 +405,3 @@ def trace_pattern(f: Callable, x: Any, args: tuple = (), kwargs: dict | None = N
     pattern.sort_indices()
     return pattern, value, trace
 
-
-def detect_pattern(f: Callable, x: Any, *args: Any, hessian: bool = False) -> sp.csr_array:
-    """The global sparsity pattern of ``f`` at ``x`` (see :func:`trace_pattern`)."""
-    return trace_pattern(f, x, args, hessian=hessian)[0]

@@ -116,8 +116,8 @@ class ScalarObjective:
         return self._key is not None and np.array_equal(x, self._key)
 
     def _store(self, x: np.ndarray, value: float, grad: np.ndarray | None = None,
-               hess: Any = None) -> None:
-        if not self._hit(x):
+               hess: Any = None, hit: bool | None = None) -> None:
+        if not (self._hit(x) if hit is None else hit):
             self._key = np.array(x, dtype=np.float64, copy=True)
             self._grad = self._hess = None
         self._value = value
@@ -142,7 +142,8 @@ class ScalarObjective:
 
     def value_and_grad(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         """(f(x), grad f(x)) from one reverse pass; cached for repeated x."""
-        if self._hit(x) and self._grad is not None:
+        hit = self._hit(x)
+        if hit and self._grad is not None:
             return self._value, self._grad
         if self._vg is None:
             self._vg = D.value_and_grad(self.flat)
@@ -150,7 +151,7 @@ class ScalarObjective:
         self.counts["value_and_grad"] += 1
         value = float(value)
         grad = np.asarray(grad, dtype=np.float64).reshape(self.n)
-        self._store(x, value, grad)
+        self._store(x, value, grad, hit=hit)
         if not math.isfinite(value):
             self.ctx.nonfinite(x, f"the value ({value})")
         check_finite_vector(self.ctx, x, grad, "the gradient")

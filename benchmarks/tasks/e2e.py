@@ -149,9 +149,6 @@ def make_tasks(scale: str) -> list[Task]:
     n = SIZES[scale]
     notes = [] if scale == "full" else [f"{scale} size; goal set for n=100"]
     tools = list(DERIVS)
-    if scale == "quick":  # eager JAX takes seconds per minimisation
-        tools.remove("jax")
-        notes.append("jax (eager) left out of --quick")
     common = dict(setup=lambda: start(n), reference=lambda x0: np.ones_like(x0), info=_info,
                   notes=notes)
     return [

@@ -74,9 +74,6 @@ def load_dataset(args: argparse.Namespace):
 
     if args.dataset == "digits":
         return load_digits(seed=args.seed)
-    if not args.data_dir:
-        raise SystemExit("dualtape train: --dataset mnist needs --data-dir DIR (add "
-                         "--download to fetch the files there)")
     return load_mnist(args.data_dir, download=args.download, seed=args.seed)
 
 
@@ -110,6 +107,10 @@ def run(args: argparse.Namespace) -> int:
     if args.epochs < 1 or args.batch_size < 1:
         print("dualtape train: --epochs and --batch-size must be >= 1", file=sys.stderr)
         return 2
+    if args.dataset == "mnist" and not args.data_dir:
+        print("dualtape train: --dataset mnist needs --data-dir DIR (add --download to fetch "
+              "the four files there)", file=sys.stderr)
+        return 2
     out = args.out or os.path.join("runs", args.dataset)
     try:
         ds = load_dataset(args)
@@ -134,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         print(history.stopped, file=sys.stderr)
         return 1
     final, secs = history.final, history.epoch_seconds
-    per_epoch = f", {sum(secs) / len(secs):.2f} s per epoch" if secs else ""
+    per_epoch = f", {sum(secs) / len(secs):.3g} s per epoch" if secs else ""
     print(f"validation accuracy {final.get('val_accuracy', float('nan')):.4f}, loss "
           f"{final.get('val_loss', float('nan')):.4f} after {trainer.epoch} epoch(s) "
           f"({trainer.step} batches{per_epoch}); metrics, plots and checkpoint in {out}")

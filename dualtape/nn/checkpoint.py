@@ -51,10 +51,11 @@ def save_checkpoint(path: str | os.PathLike, model: Module, optimizer: Any = Non
 
     >>> import os, tempfile, numpy as np
     >>> from dualtape.nn import Linear
-    >>> path = os.path.join(tempfile.mkdtemp(), "ck.npz")
     >>> a, b = Linear(2, 1, rng=0), Linear(2, 1, rng=1)
-    >>> save_checkpoint(path, a, epoch=3)
-    >>> load_checkpoint(path, b)["epoch"], bool(np.all(a.weight.data == b.weight.data))
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     save_checkpoint(os.path.join(d, "ck.npz"), a, epoch=3)
+    ...     meta = load_checkpoint(os.path.join(d, "ck.npz"), b)
+    >>> meta["epoch"], bool(np.all(a.weight.data == b.weight.data))
     (3, True)
     """
     arrays = {f"model/{k}": v for k, v in model.state_dict().items()}

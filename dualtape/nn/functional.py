@@ -32,7 +32,8 @@ import numpy as np
 from ..registry import Primitive, sample
 from ..rules.kinds import defderiv, shape_of
 
-__all__ = ["batch_norm", "batch_stats", "linear", "log_softmax", "relu", "softmax", "softmax_cross_entropy"]
+__all__ = ["batch_norm", "batch_stats", "linear", "log_softmax", "relu", "softmax",
+           "softmax_cross_entropy"]
 
 
 def _lead(t: Any, x: Any) -> int:

@@ -91,6 +91,7 @@ class History:
         for path, text in zip(paths, (self.to_csv(), json.dumps(body, indent=1))):
             with atomic_output(path) as f:
                 f.write(text.encode())
+            os.chmod(path, 0o644)  # the temporary file was private (mkstemp)
         return paths
 
     # ---- plots ----

@@ -109,6 +109,7 @@ class Trainer:
         self.epoch = self.batch_in_epoch = self.step = 0
         self.elapsed = 0.0
         self._running = [0.0, 0, 0, 0]  # loss*n, correct, samples, batches since validation
+        self._last_plot = time.monotonic()
 
     # ---- checkpoints ----
     @property
@@ -125,6 +126,13 @@ class Trainer:
                         scheduler=None if self.scheduler is None else
                         self.scheduler.state_dict(),
                         history=self.history.to_dict(), config=self.config)
+
+    def _remove_stale_temporaries(self) -> None:
+        """Temporary files a killed run left behind (the targets themselves are intact)."""
+        prefixes = tuple(f".{n}." for n in (CHECKPOINT, "metrics.csv", "metrics.json"))
+        for name in os.listdir(self.out_dir):
+            if name.startswith(prefixes) and name.endswith(".part"):
+                os.unlink(os.path.join(self.out_dir, name))
 
     def _resume(self, loader: DataLoader) -> bool:
         path = self.checkpoint_path
@@ -160,6 +168,8 @@ class Trainer:
         """
         if self.out_dir is not None:
             os.makedirs(self.out_dir, exist_ok=True)
+        if resume and self.out_dir is not None:
+            self._remove_stale_temporaries()
         if resume:
             self._resume(loader)
         self.history.batches_per_epoch = len(loader)
@@ -198,7 +208,7 @@ class Trainer:
                     self.epoch, self.batch_in_epoch = self.epoch + 1, 0
                 self.save_checkpoint(loader)
                 if end:
-                    self._write_outputs()
+                    self._write_outputs(final=False)
                 t0 = time.perf_counter()
         finally:
             bar.close()
@@ -254,11 +264,16 @@ class Trainer:
             f"inputs contain NaN/inf; dt.debug_nans() finds the first non-finite operation.")
         bar.message(self.history.stopped)
 
-    def _write_outputs(self) -> None:
+    def _write_outputs(self, final: bool = True) -> None:
+        """Metrics after every epoch; plots at the end and at most every 30 s before."""
         if self.out_dir is None:
             return
         self.history.save(self.out_dir, self.config)
-        if self.plot and not self.history.plot(self.out_dir, self.config.get("title", "")):
+        now = time.monotonic()
+        if not self.plot or not (final or now - self._last_plot > 30.0):
+            return
+        self._last_plot = now
+        if not self.history.plot(self.out_dir, self.config.get("title", "")):
             if self.history.evals and not getattr(self, "_warned_plot", False):
                 self._warned_plot = True
                 self.log("note: matplotlib is not installed; skipping the plots "

@@ -1,6 +1,29 @@
-"""The derivative rules, one file per family. Importing this package registers them all."""
+"""The derivative rules, one file per family. Importing this package registers them all.
 
-from . import elementwise, linalg, reductions, shape  # noqa: F401
-from . import construct, contractions, indexing, scans, special, stats  # noqa: F401
-from . import decompositions, linsolve, norms, scipy_compat, special_fns  # noqa: F401
-from . import examples_core  # noqa: F401  (test cases of the handlers above)
+Modules import what they build on, so the order below does not matter; ``examples_core``
+only attaches test cases to the handlers of the core files.
+"""
+
+from . import (  # noqa: F401
+    arrayops,
+    construct,
+    contractions,
+    decompositions,
+    elementwise,
+    examples_core,
+    floatparts,
+    indexing,
+    joining,
+    linalg,
+    linsolve,
+    norms,
+    polynomials,
+    reductions,
+    scans,
+    scipy_compat,
+    shape,
+    special,
+    special_fns,
+    special_more,
+    stats,
+)

@@ -18,6 +18,8 @@ EXAMPLES: dict[Any, list[tuple[tuple, dict]]] = {}
 NOTES: dict[Any, str] = {}
 #: function -> the import to use when SciPy's own function cannot see traced values.
 SHIMS: dict[Any, str] = {}
+#: function -> the primitive its handler calls (the handler only normalises arguments).
+BACKED_BY: dict[Any, Any] = {}
 
 
 def example(func: Any, *arg_specs: Any, **kwargs: Any) -> None:
@@ -32,6 +34,13 @@ def note(text: str, *funcs: Any) -> None:
     """Record a coverage-table note (a convention or restriction) for ``funcs``."""
     for f in funcs:
         NOTES[f] = text
+
+
+def backed_by(prim: Any, *funcs: Any) -> None:
+    """Record that the handlers of ``funcs`` are argument adapters around ``prim``: the
+    coverage table then shows ``prim``'s rule kind instead of 'derived'."""
+    for f in funcs:
+        BACKED_BY[f] = prim
 
 
 def shim(module: str, *funcs: Any) -> None:

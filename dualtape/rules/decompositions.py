@@ -14,7 +14,7 @@ import numpy as np
 import scipy.linalg
 
 from ..registry import Primitive, register_function, sample
-from .cases import example, note
+from .cases import backed_by, example, note
 from .construct import tril
 from .kinds import shape_of
 from .linsolve import T, diag_embed, diag_part, spd, tri_solve, well_conditioned
@@ -78,6 +78,7 @@ def _cholesky(a, /, *, upper=False):
     return T(cholesky(T(a))) if upper else cholesky(a)
 
 
+backed_by(cholesky, np.linalg.cholesky)
 example(np.linalg.cholesky, spd(3))
 example(np.linalg.cholesky, spd(3), upper=True)
 note("reads the lower triangle (upper=True: the upper one), as LAPACK does: the derivative "
@@ -254,3 +255,6 @@ example(np.linalg.qr, ((2, 4),))
 example(np.linalg.qr, ((3, 3),), mode="r")
 note("needs full column rank; mode='complete' of a tall matrix raises (extra columns of Q "
      "are not unique)", np.linalg.qr)
+backed_by(eigh, np.linalg.eigh, np.linalg.eigvalsh)
+backed_by(svd, np.linalg.svd)
+backed_by(qr, np.linalg.qr)

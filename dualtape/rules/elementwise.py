@@ -12,8 +12,7 @@ import operator
 
 import numpy as np
 
-from ..registry import (Primitive, plain, register_function, register_nondiff, register_ufunc,
-                        sample)
+from ..registry import Primitive, plain, register_function, register_nondiff, register_ufunc, sample
 from .kinds import defadditive, defderiv
 
 POS = (0.2, 2.0)        # domain of log, sqrt, ...
@@ -65,7 +64,15 @@ for _p in (negative, positive):
     sample(_p, ((2, 3),))
 multiply = binary(np.multiply, lambda ans, x, y: y, lambda ans, x, y: x, name="mul",
                   impl=operator.mul)
-divide = binary(np.divide, lambda ans, x, y: np.divide(1.0, y), lambda ans, x, y: -ans / y,
+def _reciprocal(y):
+    """1 / y; a Python number stays a Python float (a NumPy float64 scalar would promote
+    float32 tangents), and 1 / 0 is inf as in NumPy."""
+    if type(y) in (int, float):
+        return 1.0 / y if y else float(np.divide(1.0, float(y)))
+    return np.divide(1.0, y)
+
+
+divide = binary(np.divide, lambda ans, x, y: _reciprocal(y), lambda ans, x, y: -ans / y,
                 domain=AWAY0[1], name="div", impl=_divide)
 register_ufunc(np.true_divide, divide)
 
@@ -77,6 +84,8 @@ def _dpow_dx(ans, x, y):
 
 
 def _dpow_dy(ans, x, y):
+    if type(x) in (int, float):  # a Python base (10.0 ** y) keeps the tangent's dtype
+        return ans * (math.log(x) if x > 0 else (0.0 if x == 0 else math.nan))
     return ans * np.log(np.where(x == 0, 1.0, x))  # 0 ** y: d/dy taken as 0
 
 
@@ -127,16 +136,20 @@ absolute = unary(np.absolute, lambda ans, x: np.sign(x), domain=AWAY0[1], name="
 register_ufunc(np.fabs, absolute)
 
 
-def _tie_weight(x, y):
-    """1 where x wins, 1/2 on ties, 0 where y wins (plain array: comparisons drop tracing)."""
-    w = np.where(x > y, 1.0, np.where(x == y, 0.5, 0.0))
-    return w.astype(np.result_type(plain(x), plain(y)), copy=False)
+def _tie_weight(x, y, larger=True):
+    """Weight of x in max(x, y) (min if not ``larger``): 1 where x is picked, 1/2 on ties,
+    0 where y is; a NaN loses, as in fmax/fmin (plain array: comparisons drop tracing)."""
+    xv, yv = plain(x), plain(y)
+    w = np.where((xv > yv) if larger else (xv < yv), 1.0, np.where(xv == yv, 0.5, 0.0))
+    w = np.where(np.isnan(yv), 1.0, np.where(np.isnan(xv), 0.0, w))
+    return w.astype(np.result_type(xv, yv), copy=False)
 
 
 for _u in (np.maximum, np.fmax):
     binary(_u, lambda ans, x, y: _tie_weight(x, y), lambda ans, x, y: _tie_weight(y, x))
 for _u in (np.minimum, np.fmin):
-    binary(_u, lambda ans, x, y: _tie_weight(y, x), lambda ans, x, y: _tie_weight(x, y))
+    binary(_u, lambda ans, x, y: _tie_weight(x, y, False),
+           lambda ans, x, y: _tie_weight(y, x, False))
 copysign = binary(np.copysign,
                   lambda ans, x, y: np.where(np.signbit(x) == np.signbit(y), 1, -1).astype(
                       ans.dtype), None,

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import registry
 from ..registry import Box, Const, plain, register_function, register_nondiff
+from . import elementwise  # noqa: F401  (its table of no-derivative functions comes first)
 from . import shape as sh
 from .cases import example, note
 from .construct import _plain_target_error, take_axis

@@ -8,36 +8,39 @@ sides as stacks of matrices (..., M, K); the handler turns a 1-D ``b`` into a co
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import scipy.linalg
 
 from ..registry import Const, Primitive, plain, register_function, sample
-from .cases import example, note
+from .cases import backed_by, example, note
 from .construct import diagonal, tril, triu
 from .kinds import align, dtype_of, shape_of, unbroadcast
 
 
-def T(x):
+def T(x: Any) -> Any:
     """Transpose of the last two axes (a stack of matrices)."""
     return np.swapaxes(x, -1, -2)
 
 
-def diag_part(x):
+def diag_part(x: Any) -> Any:
     return diagonal(x, 0, -2, -1)
 
 
-def diag_embed(v):
+def diag_embed(v: Any) -> Any:
     """Stack of diagonal matrices with diagonals ``v`` (..., n)."""
     n = shape_of(v)[-1]
     return v[..., None] * np.eye(n, dtype=v.dtype)
 
 
-def well_conditioned(n: int, batch: tuple = ()):
+def well_conditioned(n: int, batch: tuple = ()) -> Callable:
     """Sample generator: random matrices kept away from singularity."""
     return lambda rng: rng.uniform(-1.0, 1.0, batch + (n, n)) + 2.5 * np.eye(n)
 
 
-def spd(n: int, batch: tuple = ()):
+def spd(n: int, batch: tuple = ()) -> Callable:
     """Sample generator: symmetric positive definite matrices."""
     def make(rng):
         a = rng.uniform(-1.0, 1.0, batch + (n, n))
@@ -79,6 +82,7 @@ def _solve(a, b):
     return solve(a, b)
 
 
+backed_by(solve, np.linalg.solve)
 example(np.linalg.solve, well_conditioned(3), ((3,),))
 example(np.linalg.solve, well_conditioned(3, (2,)), ((3,),))
 example(np.linalg.solve, well_conditioned(2, (2,)), ((2, 3),))
@@ -259,3 +263,5 @@ example(np.linalg.lstsq, ((4, 2),), ((4, 3),), wrap=lambda f, a, b: f(a, b)[0])
 example(np.linalg.lstsq, ((2, 4),), ((2,),), wrap=lambda f, a, b: f(a, b)[0])
 example(np.linalg.lstsq, ((4, 2),), ((4,),), wrap=lambda f, a, b: f(a, b)[3])
 example(np.linalg.solve, well_conditioned(2), Const(np.array([1.0, 2.0])))
+backed_by(slogdet, np.linalg.slogdet)
+backed_by(pinv, np.linalg.pinv)

@@ -4,6 +4,8 @@ vector_norm, matrix_norm and cond are derived from it, abs/max/min/sum and svdva
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from ..registry import Primitive, register_function, sample
@@ -46,7 +48,7 @@ sample(norm2, ((2, 3, 2),), axis=(0, 2), keepdims=True)
 sample(norm2, ((5,),), axis=(0,), keepdims=False)
 
 
-def vector_norm(x, ord=2, axis=None, keepdims=False):
+def vector_norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:
     axes = norm_axes(axis, len(shape_of(x)))
     if ord is None or ord == 2:
         return norm2(x, axis=axes, keepdims=bool(keepdims))
@@ -62,7 +64,8 @@ def vector_norm(x, ord=2, axis=None, keepdims=False):
     return np.sum(a ** ord, axis=axes, keepdims=keepdims) ** (1.0 / ord)
 
 
-def matrix_norm(x, ord="fro", axis=(-2, -1), keepdims=False):
+def matrix_norm(x: Any, ord: Any = "fro", axis: tuple = (-2, -1), keepdims: bool = False
+                ) -> Any:
     nd = len(shape_of(x))
     r, c = (a % nd for a in axis)
     if ord in (None, "fro"):

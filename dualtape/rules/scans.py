@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import Const, Primitive, plain, register_function, sample
+from ..registry import Box, Const, Primitive, plain, register_function, sample
 from . import shape as sh
-from .cases import example, note
-from .kinds import shape_of
+from .cases import backed_by, example, note
+from .kinds import dtype_of, shape_of
 from .reductions import _cumsum
 
 
@@ -65,6 +65,7 @@ def _cumprod(a, axis=None, dtype=None, out=None):
     return cumprod(a, axis=axis % len(shape_of(a)))
 
 
+backed_by(cumprod, np.cumprod)
 example(np.cumsum, ((2, 3),))
 example(np.cumsum, ((2, 3),), axis=-2)
 example(np.cumprod, ((2, 3),), axis=1)
@@ -135,8 +136,8 @@ example(np.diff, ((3, 4),), ((3, 1),), wrap=lambda f, a, p: f(a, prepend=p))
 @register_function(np.ediff1d)
 def _ediff1d(ary, to_end=None, to_begin=None):
     d = _diff(np.ravel(ary))
-    parts = [np.ravel(p) for p in (to_begin,) if p is not None] + [d] + \
-        [np.ravel(p) for p in (to_end,) if p is not None]
+    ends = [None if p is None else np.ravel(p).astype(dtype_of(ary)) for p in (to_begin, to_end)]
+    parts = [p for p in (ends[0], d, ends[1]) if p is not None]
     return sh._concatenate(parts, axis=0) if len(parts) > 1 else d
 
 
@@ -176,6 +177,8 @@ def _gradient(f, *varargs, axis=None, edge_order=1):
 def _gradient_axis(f, h, axis, edge_order):
     n = shape_of(f)[axis]
     dx = h if len(shape_of(h)) == 0 else np.diff(h)
+    if not isinstance(dx, Box):
+        dx = np.asarray(dx, dtype=dtype_of(f))
     dx = np.broadcast_to(dx, (n - 1,)) if len(shape_of(dx)) == 0 else dx
     bshape = (-1,) + (1,) * (len(shape_of(f)) - 1 - axis)
 

@@ -13,11 +13,23 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..registry import Primitive, register_function, sample
-from .cases import SHIMS, example, note, shim
+from .cases import SHIMS, backed_by, example, note, shim
 from .construct import tril, triu
 from .decompositions import _eigh, _qr, _svd, cholesky
 from .kinds import dtype_of, shape_of, unbroadcast
 from .linsolve import T, _pinv, _solve, det, inv, spd, tri_solve, well_conditioned
+
+
+def _public_function(frame) -> tuple[str, str] | None:
+    """(public module, name) of the SciPy function a frame runs, seeing through SciPy's
+    decorators (whose wrapped function is the closure variable ``f``)."""
+    for fn in (frame.f_locals.get("f"), frame.f_locals.get("func"), None):
+        mod = getattr(fn, "__module__", None) or frame.f_globals.get("__name__", "")
+        name = getattr(fn, "__name__", None) or frame.f_code.co_name
+        public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
+        if mod.startswith("scipy.") and hasattr(sys.modules.get(public), name):
+            return public, name
+    return None
 
 
 def caller_hint() -> str:
@@ -29,17 +41,16 @@ def caller_hint() -> str:
         mod = frame.f_globals.get("__name__", "")
         if not mod.startswith(("scipy.", "numpy")):
             break
-        public = ".".join(p for p in mod.split(".") if not p.startswith("_"))
-        if mod.startswith("scipy.") and hasattr(sys.modules.get(public), frame.f_code.co_name):
-            outer = frame, public  # the outermost public SciPy function (not a decorator)
+        if mod.startswith("scipy."):
+            outer = _public_function(frame) or outer  # the outermost public SciPy function
         frame = frame.f_back
     if outer is None:
         return ""
-    outer, public = outer
-    name = f"{public}.{outer.f_code.co_name}"
+    public, func_name = outer
+    name = f"{public}.{func_name}"
     shim = next((m for f, m in SHIMS.items() if f"{m.split('.', 1)[1]}.{f.__name__}" == name),
                 None)
-    fix = (f"use the drop-in `from {shim} import {outer.f_code.co_name}`" if shim else
+    fix = (f"use the drop-in `from {shim} import {func_name}`" if shim else
            "no drop-in exists yet: write it with NumPy functions or register a rule")
     return (f"\n{name} converts its input with np.asarray (SciPy functions other than ufuncs "
             f"do not use NumPy's dispatch), so the traced value cannot reach a rule: {fix}.")
@@ -105,19 +116,33 @@ def cho_solve(c_and_lower, b, **kwargs):
     return solve_triangular(c, solve_triangular(c, b, trans=1, lower=False), lower=False)
 
 
+def _structured(a, assume_a, lower):
+    """The matrix SciPy's solver for ``assume_a`` actually reads (it ignores the rest)."""
+    kind = {"symmetric": "sym", "hermitian": "her", "positive definite": "pos"}.get(
+        assume_a, assume_a)
+    n = shape_of(a)[-1]
+    if kind in (None, "gen", "general", "banded"):
+        return a
+    if kind in ("sym", "her", "pos"):
+        return _sym(a, lower)
+    if kind == "diagonal":
+        return a * np.eye(n, dtype=bool)
+    if kind == "tridiagonal":
+        return a * (np.abs(np.subtract.outer(np.arange(n), np.arange(n))) <= 1)
+    if kind in ("lower triangular", "upper triangular"):
+        return tril(a) if kind.startswith("lower") else triu(a)
+    raise NotImplementedError(f"dualtape: scipy.linalg assume_a={assume_a!r} on traced values")
+
+
 @register_function(sla.solve)
 def _sp_solve(a, b, lower=False, assume_a=None, transposed=False, **kwargs):
-    if assume_a in ("sym", "her", "pos", "symmetric", "hermitian", "positive definite"):
-        a = _sym(a, lower)
-    elif assume_a in ("lower triangular", "upper triangular"):
-        return solve_triangular(a, b, trans=int(transposed),
-                                lower=assume_a.startswith("lower"))
+    a = _structured(a, assume_a, lower)
     return _solve(T(a) if transposed else a, b)
 
 
 @register_function(sla.inv)
 def _sp_inv(a, *, assume_a=None, lower=False, **kwargs):
-    return inv(_sym(a, lower) if assume_a in ("sym", "pos", "her") else a)
+    return inv(_structured(a, assume_a, lower))
 
 
 register_function(sla.det)(lambda a, **kwargs: det(a))
@@ -125,8 +150,8 @@ register_function(sla.eigh)(
     lambda a, b=None, *, lower=True, eigvals_only=False, **kw: _sp_eigh(a, b, lower,
                                                                        eigvals_only))
 register_function(sla.eigvalsh)(lambda a, b=None, *, lower=True, **kw: _sp_eigh(a, b, lower, True))
-register_function(sla.svd)(lambda a, full_matrices=True, compute_uv=True, **kw: _svd(
-    a, full_matrices, compute_uv, lib="scipy"))
+register_function(sla.svd)(lambda a, full_matrices=True, compute_uv=True, **kw: (
+    lambda r: tuple(r) if compute_uv else r)(_svd(a, full_matrices, compute_uv, lib="scipy")))
 register_function(sla.pinv)(lambda a, *, atol=None, rtol=None, **kw: _pinv(a, rtol=rtol))
 register_function(sla.norm)(lambda a, ord=None, axis=None, keepdims=False, **kw: np.linalg.norm(
     a, ord, axis, keepdims))
@@ -164,6 +189,8 @@ def block_diag(*arrs):
     return np.concatenate(rows, axis=0)
 
 
+backed_by(tri_solve, sla.solve_triangular)
+backed_by(cholesky, sla.cholesky, sla.cho_factor)
 example(sla.solve_triangular, well_conditioned(3), ((3,),), lower=True)
 example(sla.solve_triangular, well_conditioned(3), ((3, 2),), trans=1)
 example(sla.cholesky, spd(3))
@@ -174,6 +201,8 @@ example(sla.cho_solve, spd(3), ((3, 2),), wrap=lambda f, a, b: f(cho_factor(a, l
 example(sla.solve, well_conditioned(3), ((3,),))
 example(sla.solve, spd(3), ((3, 2),), assume_a="pos")
 example(sla.solve, well_conditioned(3), ((3,),), transposed=True)
+for _kind in ("diagonal", "tridiagonal", "lower triangular", "sym"):
+    example(sla.solve, well_conditioned(4), ((4,),), assume_a=_kind)
 example(sla.inv, well_conditioned(3))
 example(sla.inv, spd(3), assume_a="pos")
 example(sla.det, well_conditioned(3))
@@ -192,7 +221,8 @@ note("reads one triangle (lower=...), as LAPACK does", sla.cholesky, sla.cho_fac
 note("reads one triangle (lower=...); distinct eigenvalues; SciPy's driver may flip "
      "eigenvector signs between nearby inputs (the derivative is the continuous branch's)",
      sla.eigh)
-note("assume_a='pos'/'sym' reads one triangle (lower=...)", sla.solve, sla.inv)
+note("assume_a: reads only the part SciPy's solver reads (one triangle, the diagonal, "
+     "the tridiagonal band)", sla.solve, sla.inv)
 shim(MODULE, sla.expm, sla.solve_triangular, sla.cholesky, sla.cho_factor, sla.cho_solve,
      sla.solve, sla.inv, sla.det, sla.eigh, sla.eigvalsh, sla.svd, sla.pinv, sla.norm, sla.qr,
      sla.block_diag)

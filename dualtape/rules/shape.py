@@ -249,14 +249,29 @@ def _update_vjp(ct, ans, args, kwargs, needed):
     idx = kwargs["idx"]
     nb = len(shape_of(ct)) - len(shape_of(ans))
     ct_x = update(ct, 0.0, idx=_batch_index(idx, nb)[0]) if needed[0] else None
-    ct_v = unbroadcast(_get(ct, idx, nb), shape_of(v), nb) if needed[1] else None
+    ct_v = None
+    if needed[1]:
+        g = _get(ct, idx, nb)
+        if any(map(_is_advanced, idx)):  # repeated indices: only the last write survives
+            g = np.where(_last_writes(shape_of(ans), idx), g, 0.0)
+        ct_v = unbroadcast(g, shape_of(v), nb)
     return [ct_x, ct_v]
+
+
+def _last_writes(shape, idx):
+    """Mask over the written region: True where that write is the one NumPy keeps."""
+    probe = np.full(shape, -1)
+    region = np.shape(probe[idx])
+    ids = np.arange(int(np.prod(region))).reshape(region)
+    probe[idx] = ids
+    return probe[idx] == ids
 
 
 update.jvp, update.vjp, update.kind = _update_jvp, _update_vjp, "linear"
 sample(update, ((4, 3),), ((3,),), idx=(1,))
 sample(update, ((5,),), ((2,),), idx=(slice(1, 3),))
 sample(update, ((4, 3),), ((),), idx=(np.array([0, 2]), slice(None)))
+sample(update, ((4,),), ((3,),), idx=(np.array([1, 3, 1]),))  # repeated: the last write wins
 
 # ---- joining ----
 

@@ -14,7 +14,8 @@ import scipy.special as sc
 from ..registry import Const, plain, register_function
 from .cases import example, note, shim
 from .kinds import norm_axes, shape_of
-from .special import digamma, zeta as hurwitz_zeta
+from .special import digamma
+from .special import zeta as hurwitz_zeta
 
 MODULE = "dualtape.scipy.special"
 

@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 
-from ..registry import Const, register_function
+from ..registry import Const, plain, register_function
 from .cases import example, note
-from .kinds import norm_axes, shape_of
+from .kinds import dtype_of, norm_axes, shape_of
 from .reductions import _no_out
 
 
@@ -65,7 +65,7 @@ def _nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, w
 @register_function(np.nanmean)
 def _nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     _no_out("nanmean", out, where)
-    count = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims)
+    count = np.sum(~np.isnan(a), axis=axis, keepdims=keepdims).astype(dtype_of(a))
     return _nansum(a, axis=axis, keepdims=keepdims) / count
 
 
@@ -76,7 +76,7 @@ def _nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where
     ddof = correction if correction is not None else ddof
     valid = ~np.isnan(a)
     centered = np.where(valid, a - _nanmean(a, axis=axis, keepdims=True), 0.0)
-    count = np.sum(valid, axis=axis, keepdims=keepdims)
+    count = np.sum(valid, axis=axis, keepdims=keepdims).astype(dtype_of(a))
     return np.sum(centered * centered, axis=axis, keepdims=keepdims) / (count - ddof)
 
 
@@ -133,7 +133,7 @@ def _quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
     frac = {"lower": 0.0 * frac, "higher": np.ceil(frac), "nearest": np.round(frac),
             "midpoint": np.where(frac > 0, 0.5, 0.0)}.get(method, frac)
     hi = np.minimum(lo + 1, shape_of(s)[0] - 1)
-    f = np.reshape(frac, q.shape + (1,) * len(rest))
+    f = np.reshape(frac, q.shape + (1,) * len(rest)).astype(dtype_of(a))
     out = s[lo] * (1.0 - f) + s[hi] * f
     if keepdims:
         out = np.reshape(out, q.shape + tuple(1 if i in axes else n
@@ -153,12 +153,47 @@ def _median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     return _quantile(a, 0.5, axis, keepdims=keepdims)
 
 
+def _nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear",
+                 keepdims=False, *, weights=None, interpolation=None):
+    if (interpolation or method) != "linear" or weights is not None:
+        raise NotImplementedError("dualtape: nan-quantiles on traced values: method='linear'")
+    nd = len(shape_of(a))
+    axes = norm_axes(axis, nd)
+    rest = tuple(shape_of(a)[i] for i in range(nd) if i not in axes)
+    moved = np.transpose(a, tuple(axes) + tuple(i for i in range(nd) if i not in axes))
+    s = np.sort(np.reshape(moved, (-1,) + rest), axis=0)     # NaNs sort last
+    valid = np.sum(~np.isnan(plain(s)), axis=0)              # per slice, plain
+    q = np.asarray(q, dtype=float)
+    pos = np.reshape(q, q.shape + (1,) * len(rest)) * (valid - 1)
+    lo = np.maximum(np.floor(pos).astype(int), 0)
+    hi = np.minimum(lo + 1, np.maximum(valid - 1, 0))
+    frac = (pos - lo).astype(dtype_of(a))
+    idx = (q.size,) + rest
+    lo_v = np.take_along_axis(s, np.reshape(lo, idx), axis=0)
+    hi_v = np.take_along_axis(s, np.reshape(hi, idx), axis=0)
+    res = np.reshape(lo_v * (1.0 - np.reshape(frac, idx)) + hi_v * np.reshape(frac, idx),
+                     q.shape + rest)
+    if keepdims:
+        res = np.reshape(res, q.shape + tuple(1 if i in axes else n
+                                              for i, n in enumerate(shape_of(a))))
+    return res
+
+
+register_function(np.nanquantile)(_nanquantile)
+register_function(np.nanpercentile)(lambda a, q, axis=None, out=None, overwrite_input=False,
+                                    method="linear", keepdims=False, **kw: _nanquantile(
+    a, np.asarray(q, dtype=float) / 100.0, axis, method=method, keepdims=keepdims))
+register_function(np.nanmedian)(lambda a, axis=None, out=None, overwrite_input=False,
+                                keepdims=False: _nanquantile(a, 0.5, axis, keepdims=keepdims))
+example(np.nanmedian, _with_nan, axis=1)
+example(np.nanquantile, _with_nan, Const(np.array([0.2, 0.7])), axis=0, keepdims=True)
+example(np.nanpercentile, _with_nan, Const(40.0))
 example(np.median, ((5,),))
 example(np.median, ((3, 4),), axis=1, keepdims=True)
 example(np.quantile, ((3, 5),), Const(np.array([0.1, 0.5, 0.95])), axis=1)
 example(np.percentile, ((7,),), Const(30.0), method="nearest")
 note("through np.sort: the derivative follows the sorting permutation (ties: stable order)",
-     np.median, np.quantile, np.percentile)
+     np.median, np.quantile, np.percentile, np.nanmedian, np.nanquantile, np.nanpercentile)
 
 # ---- covariance and correlation ----
 

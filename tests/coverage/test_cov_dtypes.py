@@ -3,10 +3,11 @@ integer inputs to grad raise the typed error; complex inputs raise 'not supporte
 
 import numpy as np
 import pytest
-from covhelp import leaves, make_args
+from covhelp import as_function, callable_for, leaves, make_args
 
 import dualtape as dt
 from dualtape.registry import PRIMITIVES
+from dualtape.rules.cases import EXAMPLES
 
 BUILTIN = sorted((p for p in PRIMITIVES.values() if p.differentiable and not p.user),
                  key=lambda p: p.name)
@@ -88,3 +89,22 @@ def test_complex_inputs_raise_not_supported():
 def test_complex_intermediates_raise_no_rule():
     with pytest.raises(dt.NoRuleError, match="numpy.fft"):
         dt.grad(lambda x: np.sum(np.abs(np.fft.fft(x))))(np.ones(4))
+
+EXAMPLE_CASES = [(f, i) for f in EXAMPLES for i in range(len(EXAMPLES[f]))]
+
+
+@pytest.mark.parametrize("func,index", EXAMPLE_CASES,
+                         ids=[f"{getattr(f, '__name__', f)}-{i}" for f, i in EXAMPLE_CASES])
+def test_float32_through_derived_functions(func, index):
+    specs, kwargs = EXAMPLES[func][index]
+    diff, full = make_args(specs)
+    diff = [_f32(v) for v in diff]
+    f = as_function(callable_for(func), full, kwargs)
+    out = f(*diff)
+    if _dtypes(out) != {np.dtype(np.float32)}:
+        pytest.skip(f"returns {_dtypes(out)} for float32 inputs")
+    _, t = dt.jvp(f, diff, [np.ones_like(v) for v in diff])
+    assert _dtypes(t) == {np.dtype(np.float32)}, f"jvp: {_dtypes(t)}"
+    out, pull = dt.vjp(f, *diff)
+    for c in pull(out):
+        assert np.result_type(c) == np.float32, f"vjp: {np.result_type(c)}"

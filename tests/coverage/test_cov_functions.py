@@ -2,26 +2,18 @@
 is run from its ``example`` entries: both modes against central differences, second
 order, and whole Jacobians by jacfwd and jacrev."""
 
-import importlib
-
 import numpy as np
 import pytest
-from covhelp import as_function, fd_jacobian, jac_matrix, make_args
+from covhelp import as_function, callable_for, fd_jacobian, jac_matrix, make_args
 
 import dualtape as dt
 from dualtape.coverage import derived_functions
 from dualtape.registry import qualified_name
-from dualtape.rules.cases import EXAMPLES, SHIMS
+from dualtape.rules.cases import EXAMPLES
+from dualtape.tree import flatten
 
 CASES = [(f, i) for f in EXAMPLES for i in range(len(EXAMPLES[f]))]
 IDS = [f"{qualified_name(f)}-{i}" for f, i in CASES]
-
-
-def callable_for(func):
-    """SciPy functions that convert inputs with np.asarray run through their drop-in."""
-    if func in SHIMS:
-        return getattr(importlib.import_module(SHIMS[func]), func.__name__)
-    return func
 
 
 def test_every_derived_function_has_an_example():
@@ -35,6 +27,19 @@ def test_example_first_and_second_order(func, index):
     diff, full = make_args(specs)
     f = as_function(callable_for(func), full, kwargs)
     dt.check_grads(f, diff, order=kwargs.get("check_order", 2), modes=("fwd", "rev"))
+
+
+@pytest.mark.parametrize("func,index", CASES, ids=IDS)
+def test_example_traced_values_equal_numpy(func, index):
+    """Traced evaluation returns NumPy's/SciPy's own values, with the same structure."""
+    specs, kwargs = EXAMPLES[func][index]
+    diff, full = make_args(specs, seed=3)
+    f = as_function(callable_for(func), full, kwargs)
+    expected = f(*diff)
+    for got in (dt.vjp(f, *diff)[0], dt.jvp(f, diff, [np.zeros_like(d) for d in diff])[0]):
+        assert flatten(got)[1] == flatten(expected)[1]
+        for g, e in zip(flatten(got)[0], flatten(expected)[0]):
+            np.testing.assert_allclose(g, e, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("func,index", CASES, ids=IDS)

@@ -103,8 +103,6 @@ def test_conversion_error_names_the_conversion(case, what):
         MODES["grad"](CASES[case])
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: caller_hint names the decorator frame "
-                                       "'scipy.wrapper', not scipy.linalg.lu_factor")
 def test_conversion_error_in_a_compiled_routine_names_the_routine():
     """A user sees `lu_factor` in the message and is told to register a rule."""
     with pytest.raises(dt.TracerConversionError, match=r"lu_factor") as info:

@@ -153,3 +153,23 @@ def test_errors_name_the_problem():
         dt.jacobian_sparsity(lambda x: x, np.arange(3))
     with pytest.raises(dt.ShapeError, match="scalar"):
         dt.hessian_sparsity(lambda x: x ** 2, np.ones(2))
+
+
+def test_multiple_results_fall_back_to_dense_coupling():
+    from dualtape.registry import Primitive
+
+    split = Primitive("split_scale", lambda x: (2.0 * x, 3.0 * x), multiple_results=True,
+                      user=True)
+    split.jvp = lambda tangents, ans, args, kwargs: (2.0 * tangents[0], 3.0 * tangents[0])
+
+    def f(x):
+        a, b = split(x[:2])
+        return np.concatenate([a * b, np.sin(x[2:])])
+
+    P, _, trace = trace_pattern(f, np.ones(3))
+    np.testing.assert_array_equal(P.toarray(), [[1, 1, 0], [1, 1, 0], [0, 0, 1]])
+    assert trace.fallbacks == {"split_scale": 1}
+    H = dt.hessian_sparsity(lambda x: np.sum(f(x)), np.ones(3)).toarray()
+    np.testing.assert_array_equal(H, [[1, 1, 0], [1, 1, 0], [0, 0, 1]])
+    np.testing.assert_allclose(dt.sparse_jacobian(f, np.arange(3.0)).toarray(),
+                               dt.jacfwd(f)(np.arange(3.0)))
