@@ -7,13 +7,22 @@ routed to the registry's primitives; anything without a rule raises ``NoRuleErro
 from __future__ import annotations
 
 import math
+import operator
 from typing import Any
 
 import numpy as np
 
 from . import rules  # noqa: F401  (registers every rule)
 from .errors import NoRuleError, TracerConversionError
-from .registry import Box, lookup_function, lookup_ufunc, plain, qualified_name
+from .registry import (
+    LEAK_HOOKS,
+    Box,
+    leaked,
+    lookup_function,
+    lookup_ufunc,
+    plain,
+    qualified_name,
+)
 from .rules import construct, linalg, shape
 from .rules import elementwise as ew
 from .rules.scipy_compat import caller_hint as _caller_hint
@@ -52,6 +61,17 @@ def _plain_index(idx: Any) -> tuple:
             e = np.asarray(e)
         out.append(e)
     return tuple(out)
+
+
+def _astype_plain(x, dtype):
+    """``x.astype(dtype)`` for arrays and NumPy scalars alike."""
+    return np.asarray(x).astype(dtype)[()] if np.ndim(x) == 0 else x.astype(dtype)
+
+
+def _compare(op, a, b):
+    """A comparison on plain values (observed by dt.compile, which guards on it)."""
+    result = op(plain(a), plain(b))
+    return leaked(op, (a, b), _NO_KWARGS, result) if LEAK_HOOKS else result
 
 
 class Traced(Box):
@@ -108,16 +128,17 @@ class Traced(Box):
     def __rfloordiv__(self, o): return np.floor_divide(o, self)
 
     # ---- comparisons give plain booleans, so Python control flow works ----
-    def __lt__(self, o): return plain(self) < plain(o)
-    def __le__(self, o): return plain(self) <= plain(o)
-    def __gt__(self, o): return plain(self) > plain(o)
-    def __ge__(self, o): return plain(self) >= plain(o)
-    def __eq__(self, o): return plain(self) == plain(o)  # noqa: D105
-    def __ne__(self, o): return plain(self) != plain(o)
+    def __lt__(self, o): return _compare(operator.lt, self, o)
+    def __le__(self, o): return _compare(operator.le, self, o)
+    def __gt__(self, o): return _compare(operator.gt, self, o)
+    def __ge__(self, o): return _compare(operator.ge, self, o)
+    def __eq__(self, o): return _compare(operator.eq, self, o)  # noqa: D105
+    def __ne__(self, o): return _compare(operator.ne, self, o)
     __hash__ = object.__hash__
 
     def __bool__(self) -> bool:
-        return bool(plain(self))
+        result = bool(plain(self))
+        return leaked(bool, (self,), _NO_KWARGS, result) if LEAK_HOOKS else result
 
     # ---- conversions that would drop the derivative fail loudly ----
     def _conversion_error(self, what: str) -> TracerConversionError:
@@ -214,8 +235,8 @@ class Traced(Box):
     def std(self, axis=None, ddof=0, keepdims=False): return np.std(self, axis, ddof=ddof,
                                                                     keepdims=keepdims)
     def cumsum(self, axis=None): return np.cumsum(self, axis=axis)
-    def argmax(self, axis=None): return np.argmax(plain(self), axis=axis)
-    def argmin(self, axis=None): return np.argmin(plain(self), axis=axis)
+    def argmax(self, axis=None): return np.argmax(self, axis=axis)
+    def argmin(self, axis=None): return np.argmin(self, axis=axis)
     def dot(self, other): return np.dot(self, other)
     def clip(self, min=None, max=None): return np.clip(self, min, max)
     def copy(self): return np.copy(self)
@@ -235,7 +256,9 @@ class Traced(Box):
         if np.issubdtype(dtype, np.floating):
             return self if dtype == self.dtype else _ASTYPE(self, dtype=dtype)
         if dtype.kind in "iub":  # integers and booleans: piecewise constant, like floor
-            return plain(self).astype(dtype)
+            result = _astype_plain(plain(self), dtype)
+            return leaked(_astype_plain, (self, dtype), _NO_KWARGS, result) \
+                if LEAK_HOOKS else result
         raise self._conversion_error(f".astype({dtype.name})")
 
     def cumprod(self, axis=None): return np.cumprod(self, axis=axis)
@@ -243,11 +266,11 @@ class Traced(Box):
     def diagonal(self, offset=0, axis1=0, axis2=1): return np.diagonal(self, offset, axis1, axis2)
     def repeat(self, repeats, axis=None): return np.repeat(self, repeats, axis)
     def take(self, indices, axis=None): return np.take(self, indices, axis)
-    def round(self, decimals=0): return np.round(plain(self), decimals)
-    def argsort(self, axis=-1, kind=None): return np.argsort(plain(self), axis, kind=kind)
-    def nonzero(self): return np.nonzero(plain(self))
-    def any(self, axis=None, keepdims=False): return np.any(plain(self), axis, keepdims=keepdims)
-    def all(self, axis=None, keepdims=False): return np.all(plain(self), axis, keepdims=keepdims)
+    def round(self, decimals=0): return np.round(self, decimals)
+    def argsort(self, axis=-1, kind=None): return np.argsort(self, axis, kind=kind)
+    def nonzero(self): return np.nonzero(self)
+    def any(self, axis=None, keepdims=False): return np.any(self, axis, keepdims=keepdims)
+    def all(self, axis=None, keepdims=False): return np.all(self, axis, keepdims=keepdims)
     def conj(self): return np.conjugate(self)
     conjugate = conj
     @property

@@ -43,7 +43,7 @@ class Primitive:
     """One operation: its implementation and its derivative rules (see module doc)."""
 
     __slots__ = ("name", "impl", "jvp", "vjp", "differentiable", "multiple_results",
-                 "kind", "samples", "doc", "user")
+                 "kind", "samples", "doc", "user", "scalar")
 
     def __init__(self, name: str, impl: Callable, *, differentiable: bool = True,
                  multiple_results: bool = False, user: bool = False) -> None:
@@ -57,6 +57,9 @@ class Primitive:
         self.samples: list[Callable] = []
         self.doc = ""
         self.user = user
+        #: Optional Python-float source for compiled replays: ``(value, partial, ...)``
+        #: templates in ``{x}``, ``{y}``, ``{ans}`` (see dualtape/replay/scalar.py).
+        self.scalar: tuple | None = None
         if not user:  # user primitives stay out of the built-in table (and its tests)
             if name in PRIMITIVES:
                 raise ValueError(f"primitive {name!r} is registered twice")
@@ -140,12 +143,26 @@ def _plain_tree(x: Any) -> Any:
     return x
 
 
+#: Observers of plain values computed FROM traced ones (comparisons, ``bool()``, argmax...):
+#: ``hook(func, args, kwargs, result) -> result``. ``dt.compile`` installs one while it
+#: records, to turn such values into branch guards. Empty (and free) otherwise.
+LEAK_HOOKS: list[Callable] = []
+
+
+def leaked(func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
+    """Report ``result = func(*args, **kwargs)`` computed on plain values of traced args."""
+    for hook in LEAK_HOOKS:
+        result = hook(func, args, kwargs, result)
+    return result
+
+
 def register_nondiff(*funcs: Any) -> None:
     """Ufuncs/functions whose result carries no derivative: run them on the plain values."""
     for func in funcs:
         def handler(*args, _f=func, **kwargs):
-            return _f(*[_plain_tree(a) for a in args],
-                      **{k: _plain_tree(v) for k, v in kwargs.items()})
+            result = _f(*[_plain_tree(a) for a in args],
+                        **{k: _plain_tree(v) for k, v in kwargs.items()})
+            return leaked(_f, args, kwargs, result) if LEAK_HOOKS else result
         handler.nondifferentiable = True
         if isinstance(func, np.ufunc):
             UFUNC_HANDLERS[func] = handler

@@ -195,3 +195,29 @@ register_nondiff(
     np.searchsorted, np.digitize, np.unique, np.shape, np.ndim, np.size, np.result_type,
     np.iscomplexobj, np.isrealobj, np.isscalar, np.argwhere, np.histogram, np.bincount,
 )
+
+# ---- Python-float source for compiled scalar replays (dualtape/replay/scalar.py) ----
+# (value, d/dx[, d/dy]) in {x}, {y}, {ans}; "1" / "-1" mean the adjoint passes through.
+# Only a speed-up: a primitive without one replays through its NumPy rules.
+for _p, _src in (
+        (add, ("{x} + {y}", "1", "1")), (subtract, ("{x} - {y}", "1", "-1")),
+        (negative, ("-{x}", "-1")), (positive, ("+{x}", "1")),
+        (multiply, ("{x} * {y}", "{y}", "{x}")),
+        (divide, ("{x} / {y}", "1.0 / {y}", "-{ans} / {y}")),
+        (square, ("{x} * {x}", "2.0 * {x}")), (sqrt, ("sqrt({x})", "0.5 / {ans}")),
+        (reciprocal, ("1.0 / {x}", "-{ans} * {ans}")),
+        (exp, ("exp({x})", "{ans}")), (expm1, ("expm1({x})", "{ans} + 1.0")),
+        (log, ("log({x})", "1.0 / {x}")), (log1p, ("log1p({x})", "1.0 / (1.0 + {x})")),
+        (log2, ("log2({x})", f"1.0 / ({{x}} * {LN2!r})")),
+        (log10, ("log10({x})", f"1.0 / ({{x}} * {LN10!r})")),
+        (sin, ("sin({x})", "cos({x})")), (cos, ("cos({x})", "-sin({x})")),
+        (tan, ("tan({x})", "1.0 + {ans} * {ans}")),
+        (arcsin, ("asin({x})", "1.0 / sqrt(1.0 - {x} * {x})")),
+        (arccos, ("acos({x})", "-1.0 / sqrt(1.0 - {x} * {x})")),
+        (arctan, ("atan({x})", "1.0 / (1.0 + {x} * {x})")),
+        (sinh, ("sinh({x})", "cosh({x})")), (cosh, ("cosh({x})", "sinh({x})")),
+        (tanh, ("tanh({x})", "1.0 - {ans} * {ans}")),
+        (absolute, ("fabs({x})", "(({x} > 0.0) - ({x} < 0.0))")),
+        (power, ("{x} ** {y}", "{y} * {x} ** ({y} - 1)", "{ans} * log({x})")),
+):
+    _p.scalar = _src

@@ -1,0 +1,320 @@
+"""Straight-line Python source from a Program: one call per node, no NumPy dispatch.
+
+The forward sweep calls each primitive's implementation directly; the reverse sweep
+calls each vjp rule directly and accumulates adjoints (in place into buffers the
+sweep created: ``accumulate``); the tangent sweep calls each jvp rule. Source is
+compiled once with ``compile()``. With ``dispatch=True`` the same source calls the
+primitives themselves, so it runs on traced values too (Duals: Hessian-vector
+products, forward over the compiled reverse sweep).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..rules.kinds import DeferredScatter, accumulate, zeros_tangent
+from .guards import same
+from .ir import Program, Ref
+
+
+class Retrace(Exception):
+    """A guard gave another result than at recording: the function takes another path."""
+
+    def __init__(self, node: int) -> None:
+        super().__init__(node)
+        self.node = node
+
+
+# ---- runtime helpers the generated code calls ----
+
+def _batch(ct: Any, value: Any) -> tuple:
+    s = np.shape(ct)
+    return s[: len(s) - np.ndim(value)]
+
+
+def _ct(g: Any, value: Any, batch: tuple) -> Any:
+    """An adjoint ready for a rule: zeros when none arrived, scatters materialised."""
+    if g is None:
+        return zeros_tangent(value, batch)
+    if type(g) is DeferredScatter:
+        return g.materialize()
+    return g
+
+
+def _acc(prev: Any, c: Any, owned: bool) -> tuple[Any, bool]:
+    if c is None:
+        return prev, owned
+    if prev is None:
+        return c, False
+    if type(prev) is DeferredScatter:
+        prev, owned = prev.materialize(), True
+    return accumulate(prev, c, owned)
+
+
+def _fill(parts: list, values: tuple, batch: tuple) -> list:
+    return [_ct(g, v, batch) for g, v in zip(parts, values)]
+
+
+def _retrace(node: int):
+    raise Retrace(node)
+
+
+HELPERS = {"_batch": _batch, "_ct": _ct, "_acc": _acc, "_fill": _fill, "_same": same,
+           "_retrace": _retrace}
+
+
+class Source:
+    """Emits the sweeps of one program; ``functions(dispatch)`` compiles them."""
+
+    def __init__(self, prog: Program) -> None:
+        self.prog = prog
+        self.nodes = prog.node_map()
+        self.ns: dict[str, Any] = dict(HELPERS)
+        self._consts: dict[int, str] = {}
+        self.params = [f"v{i}" for i in prog.inputs]
+        self.static = [n for n in prog.nodes if n.kind == "input" and n.static]
+        for n in self.static:
+            self.ns[f"v{n.id}"] = n.value
+        self.text = "\n\n".join([self._value(), self._forward(), self._backward(),
+                                 self._value_and_grad(), self._jvp()])
+        self.accumulated = self._n_accumulated
+
+    # ---- operands ----
+    def const(self, x: Any) -> str:
+        if type(x) is float and np.isfinite(x) or type(x) in (int, bool) or x is None:
+            return repr(x)
+        name = self._consts.get(id(x))
+        if name is None:
+            name = self._consts[id(x)] = f"c{len(self._consts)}"
+            self.ns[name] = x
+        return name
+
+    def operand(self, x: Any) -> str:
+        if type(x) is Ref:
+            return f"v{x.node}" + (f"[{x.index}]" if x.index is not None else "")
+        if isinstance(x, tuple) and any(True for _ in _refs(x)):
+            return "(" + "".join(self.operand(v) + ", " for v in x) + ")"
+        if isinstance(x, list) and any(True for _ in _refs(x)):
+            return "[" + ", ".join(self.operand(v) for v in x) + "]"
+        return self.const(x)
+
+    def kwargs_dict(self, n) -> str:
+        if not n.kwargs:
+            return "_NOKW"
+        if not list(_refs(n.kwargs)):
+            return self.const(n.kwargs)
+        return "{" + ", ".join(f"{k!r}: {self.operand(v)}" for k, v in n.kwargs.items()) + "}"
+
+    def call(self, n) -> str:
+        args = [self.operand(a) for a in n.args]
+        if n.kwargs:
+            if list(_refs(n.kwargs)):
+                args += [f"{k}={self.operand(v)}" for k, v in n.kwargs.items()]
+            else:
+                args.append("**" + self.const(n.kwargs))
+        return f"{'P' if n.kind == 'prim' else 'G'}{n.id}({', '.join(args)})"
+
+    # ---- the forward sweep ----
+    def forward_lines(self) -> list[str]:
+        lines = []
+        for n in self.prog.nodes:
+            if n.kind == "input":
+                continue
+            if n.kind == "prim":
+                self.ns[f"P{n.id}"] = n.fn
+                lines.append(f"v{n.id} = {self.call(n)}")
+                continue
+            self.ns[f"G{n.id}"], self.ns[f"R{n.id}"] = n.fn, n.guard.result
+            if n.guard.data_use:
+                lines.append(f"v{n.id} = {self.call(n)}")
+                if n.guard.checked:
+                    lines.append(f"if not _same(v{n.id}, R{n.id}): _retrace({n.id})")
+            else:
+                lines.append(f"if not _same({self.call(n)}, R{n.id}): _retrace({n.id})")
+        return lines
+
+    def outputs(self) -> str:
+        return "(" + "".join(self.operand(o) + ", " for o in self.prog.outputs) + ")"
+
+    def _value(self) -> str:
+        return _function("value", self.params, self.forward_lines(),
+                         f"return {self.outputs()}")
+
+    # ---- the reverse sweep ----
+    def backward_lines(self) -> tuple[list[str], list[str]]:
+        """Lines of the reverse sweep from cotangents ``ct0, ct1, ...`` and the gradient
+        expression of each differentiated input."""
+        lines, state, counts = [], {}, self._contributions()
+        first = next((k for k, o in enumerate(self.prog.outputs) if type(o) is Ref), None)
+        lines.append("_b = ()" if first is None else
+                     f"_b = _batch(ct{first}, {self.operand(self.prog.outputs[first])})")
+
+        def adj(r: Ref) -> str:
+            return f"g{r.node}" + (f"_{r.index}" if r.index is not None else "")
+
+        def give(r: Ref, expr: str) -> None:
+            name = adj(r)
+            if name not in state:
+                lines.append(f"{name} = {expr}")
+                if counts[name] > 1:
+                    lines.append(f"o{name} = False")
+                state[name] = True
+            else:
+                lines.append(f"{name}, o{name} = _acc({name}, {expr}, o{name})")
+
+        for k, o in enumerate(self.prog.outputs):
+            if type(o) is Ref and self.nodes[o.node].active:
+                give(o, f"ct{k}")
+        for n in reversed(self.prog.nodes):
+            if n.kind != "prim" or not n.active or n.fn.kind == "zero":
+                continue
+            if n.multiple:
+                parts = [adj(Ref(n.id, i)) for i in range(len(n.value))]
+                if not any(p in state for p in parts):
+                    continue
+                ct = f"_fill([{', '.join(p if p in state else 'None' for p in parts)}], " \
+                     f"v{n.id}, _b)"
+            else:
+                name = adj(Ref(n.id))
+                if name not in state:
+                    continue
+                ct = f"_ct({name}, v{n.id}, _b)"
+            needed = [type(a) is Ref and a.diff and self.nodes[a.node].active for a in n.args]
+            self.ns[f"V{n.id}"], self.ns[f"N{n.id}"] = n.fn.vjp, needed
+            args = ", ".join(self.operand(a) for a in n.args)
+            lines.append(f"c = V{n.id}({ct}, v{n.id}, [{args}], {self.kwargs_dict(n)}, "
+                         f"N{n.id})")
+            for j, a in enumerate(n.args):
+                if needed[j]:
+                    give(a, f"c[{j}]")
+        grads = [f"_ct({adj(Ref(i))}, v{i}, _b)" if adj(Ref(i)) in state else
+                 f"_ct(None, v{i}, _b)" for i in self.prog.diff_inputs]
+        return lines, grads
+
+    def _contributions(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+
+        def bump(r: Ref) -> None:
+            name = f"g{r.node}" + (f"_{r.index}" if r.index is not None else "")
+            counts[name] = counts.get(name, 0) + 1
+
+        for o in self.prog.outputs:
+            if type(o) is Ref:
+                bump(o)
+        for n in self.prog.nodes:
+            if n.kind == "prim" and n.active:
+                for a in n.args:
+                    if type(a) is Ref and a.diff and self.nodes[a.node].active:
+                        bump(a)
+        return counts
+
+    @property
+    def _n_accumulated(self) -> int:
+        return sum(c > 1 for c in self._contributions().values())
+
+    def _cts(self) -> list[str]:
+        return [f"ct{k}" for k in range(len(self.prog.outputs))]
+
+    def _saved(self) -> list[str]:
+        """Every value the forward sweep assigns (what the reverse sweep may read)."""
+        return [f"v{n.id}" for n in self.prog.nodes
+                if (n.kind == "input" and not n.static) or n.kind == "prim"
+                or (n.kind == "guard" and n.guard.data_use)]
+
+    def _forward(self) -> str:
+        saved = "(" + "".join(s + ", " for s in self._saved()) + ")"
+        return _function("forward", self.params, self.forward_lines(),
+                         f"return {self.outputs()}, {saved}")
+
+    def _backward(self) -> str:
+        saved = self._saved()
+        body, grads = self.backward_lines()
+        unpack = [f"({''.join(s + ', ' for s in saved)}) = _saved"] if saved else []
+        return _function("backward", ["_saved"] + self._cts(), unpack + body,
+                         f"return ({''.join(g + ', ' for g in grads)})")
+
+    def _value_and_grad(self) -> str:
+        body, grads = self.backward_lines()
+        return _function("value_and_grad", self.params + self._cts(),
+                         self.forward_lines() + body,
+                         f"return {self.outputs()}, ({''.join(g + ', ' for g in grads)})")
+
+    # ---- the tangent sweep ----
+    def _jvp(self) -> str:
+        tans = [f"t{i}" for i in self.prog.diff_inputs]
+        lines = self.forward_lines()
+        lines.append(f"_b = _batch(t{self.prog.diff_inputs[0]}, v{self.prog.diff_inputs[0]})"
+                     if self.prog.diff_inputs else "_b = ()")
+        for n in self.prog.nodes:
+            if n.kind != "prim" or not n.active:
+                continue
+            self.ns[f"J{n.id}"] = n.fn.jvp
+            targs = ", ".join(
+                (f"t{a.node}" + (f"[{a.index}]" if a.index is not None else ""))
+                if type(a) is Ref and a.diff and self.nodes[a.node].active else "None"
+                for a in n.args)
+            args = ", ".join(self.operand(a) for a in n.args)
+            lines.append(f"t{n.id} = J{n.id}([{targs}], v{n.id}, [{args}], "
+                         f"{self.kwargs_dict(n)})")
+        outs = []
+        for o in self.prog.outputs:
+            if type(o) is Ref and self.nodes[o.node].active:
+                outs.append(f"t{o.node}" + (f"[{o.index}]" if o.index is not None else ""))
+            else:
+                outs.append(f"_ct(None, {self.operand(o)}, _b)")
+        return _function("jvp", self.params + tans, lines,
+                         f"return {self.outputs()}, ({''.join(t + ', ' for t in outs)})")
+
+    def functions(self, dispatch: bool) -> dict[str, Callable]:
+        """Compile the sweeps; ``dispatch`` calls primitives (traced-value safe)."""
+        ns = dict(self.ns)
+        ns["_NOKW"] = {}
+        if not dispatch:
+            for n in self.prog.nodes:
+                if n.kind == "prim":
+                    ns[f"P{n.id}"] = n.fn.impl
+        code = compile(self.text, f"<dualtape replay {id(self.prog):x}>", "exec")
+        exec(code, ns)
+        return {k: ns[k] for k in ("value", "forward", "backward", "value_and_grad", "jvp")}
+
+
+def _refs(x: Any):
+    if type(x) is Ref:
+        yield x
+    elif isinstance(x, (tuple, list)):
+        for v in x:
+            yield from _refs(v)
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _refs(v)
+
+
+_NAME = re.compile(r"\b[vgt]\d+(?:_\d+)?\b")
+
+
+def release_early(body: list[str], ret: str) -> list[str]:
+    """Insert ``del`` after the last use of every array variable, so the allocator reuses
+    buffers within the sweep instead of holding every intermediate to the end."""
+    last: dict[str, int] = {}
+    for i, line in enumerate(body):
+        for name in _NAME.findall(line):
+            last[name] = i
+    keep = set(_NAME.findall(ret))
+    out: list[str] = []
+    for i, line in enumerate(body):
+        out.append(line)
+        dead = sorted(n for n, j in last.items() if j == i and n not in keep)
+        if dead and not line.startswith("if "):
+            out.append("del " + ", ".join(dead))
+    return out
+
+
+def _function(name: str, params: list[str], body: list[str], ret: str) -> str:
+    lines = [f"def {name}({', '.join(params)}):"]
+    lines += ["    " + line for line in release_early(body, ret)]
+    lines.append("    " + ret)
+    return "\n".join(lines)

@@ -1,0 +1,316 @@
+"""``dt.compile``: record once, replay many times, re-record when a guard says so."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from ..dual import Dual
+from ..errors import ArgnumsError, ShapeError
+from ..registry import Box
+from ..transforms import new_level, normalize_argnums, to_numpy
+from ..tree import flatten, unflatten
+from .codegen import Retrace, Source
+from .guards import same
+from .ir import Program, Ref, format_program, optimize, value_of
+from .record import Layout, Recorder
+from .scalar import FLOAT_ERRORS, ScalarSource
+
+
+class RetraceWarning(UserWarning):
+    """A compiled function was re-recorded because its input took another branch."""
+
+
+@dataclass
+class Variant:
+    """One recorded path through the function, optimised and compiled."""
+
+    program: Program
+    layout: Layout
+    source: Source
+    fns: dict
+    size_recorded: int
+    scalar_fns: dict | None = None
+    _dispatch: dict | None = None
+
+    @cached_property
+    def out_shape(self) -> tuple:
+        if not self.program.outputs:
+            return ()
+        o = self.program.outputs[0]
+        if type(o) is Ref:
+            return np.shape(value_of(self.program.node_map()[o.node], o))
+        return np.shape(o)
+
+    @cached_property
+    def scalar_output(self) -> bool:
+        return self.layout.n_out == 1 and self.out_shape == ()
+
+    def call(self, name: str, inputs: list) -> Any:
+        """Run sweep ``name`` ("value" or "value_and_grad" with seed 1) on plain inputs:
+        the Python-float program when there is one and it does not hit a float error."""
+        if self.scalar_fns is not None:
+            try:
+                return self.scalar_fns[name](*inputs)
+            except FLOAT_ERRORS:
+                pass  # 1/0, log(0), overflow...: NumPy's inf/nan semantics below
+        if name == "value":
+            return self.fns["value"](*inputs)
+        cts = [1.0] + [None] * (len(self.program.outputs) - 1)
+        return self.fns["value_and_grad"](*inputs, *cts)
+
+    def dispatching(self) -> dict:
+        """The same sweeps calling primitives, for traced (Dual) values."""
+        if self._dispatch is None:
+            self._dispatch = self.source.functions(dispatch=True)
+        return self._dispatch
+
+    def bind(self, args: tuple) -> list | None:
+        """Program inputs from call arguments, or None if they do not fit this variant."""
+        layout = self.layout
+        if len(args) != len(layout.args):
+            return None
+        inputs = []
+        for a, spec in zip(args, layout.args):
+            if spec[0] == "static":
+                if not _same_static(a, spec[1]):
+                    return None
+                continue
+            if spec[1].kind == "leaf":
+                leaves = (a,)
+            else:
+                leaves, s = flatten(a)
+                if s != spec[1]:
+                    return None
+            for leaf, (kind, v) in zip(leaves, spec[2]):
+                if kind == "static":
+                    if not _same_static(leaf, v):
+                        return None
+                    continue
+                if type(leaf) is float:
+                    leaf = np.float64(leaf)
+                elif not isinstance(leaf, (np.ndarray, np.generic)):
+                    leaf = np.asarray(leaf)
+                inputs.append(leaf)
+        for x, (shape, dtype) in zip(inputs, layout.in_shapes):
+            if x.shape != shape or x.dtype != dtype:
+                return None
+        return inputs
+
+
+def _same_static(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return same(a, b)
+    try:
+        return bool(a == b) and type(a) is type(b)
+    except Exception:  # noqa: BLE001 - incomparable objects are simply not the same
+        return False
+
+
+class Compiled:
+    """A function recorded once and replayed from generated straight-line code.
+
+    Made by ``dt.compile``; see its docstring. Attributes ``retraces`` (re-recordings
+    caused by guards or new shapes) and ``variants`` (paths recorded so far) tell how
+    often the recording could be reused.
+    """
+
+    def __init__(self, f: Callable, argnums: int | Sequence[int], static_argnums: Sequence[int],
+                 has_aux: bool, warn: bool, max_variants: int) -> None:
+        self.f = f
+        self.fname = f"compile({getattr(f, '__name__', 'f')})"
+        self._argnums, self.static_argnums = argnums, frozenset(static_argnums)
+        self.has_aux, self.warn, self.max_variants = has_aux, warn, max_variants
+        self.variants: list[Variant] = []
+        self.retraces = 0
+        self.last_retrace = ""
+        self._lock = threading.Lock()
+
+    # ---- recording and choosing a variant ----
+    def record(self, *args: Any) -> Variant:
+        """Record f at ``args`` (a new variant) and return it."""
+        nums, _ = normalize_argnums(self._argnums, len(args), self.fname)
+        bad = self.static_argnums & set(nums)
+        if bad:
+            raise ArgnumsError(f"{self.fname}: argument(s) {sorted(bad)} are both in argnums "
+                               f"and static_argnums; a static argument has no derivative")
+        prog, layout = Recorder().run(self.f, args, nums, self.static_argnums, self.has_aux,
+                                      self.fname)
+        size = len(prog)
+        optimize(prog)
+        source = Source(prog)
+        scalar = ScalarSource(prog)
+        variant = Variant(prog, layout, source, source.functions(dispatch=False), size,
+                          scalar.functions() if scalar.ok else None)
+        with self._lock:
+            self.variants.insert(0, variant)
+            del self.variants[self.max_variants:]
+        return variant
+
+    def _run(self, how: Callable, args: tuple) -> Any:
+        reason = "new argument shapes, dtypes or static values"
+        for variant in list(self.variants):
+            inputs = variant.bind(args)
+            if inputs is None:
+                continue
+            try:
+                return how(variant, inputs)
+            except Retrace as r:
+                reason = f"guard {variant.program.node_map()[r.node].guard.describe()} changed"
+        if self.variants:
+            self.retraces += 1
+            self.last_retrace = reason
+            if self.warn:
+                warnings.warn(f"{self.fname}: re-recording ({reason}); retraces so far: "
+                              f"{self.retraces}", RetraceWarning, stacklevel=3)
+        variant = self.record(*args)
+        return how(variant, variant.bind(args))
+
+    def _traced(self, args: tuple) -> bool:
+        return any(isinstance(leaf, Box) for a in args for leaf in flatten(a)[0])
+
+    # ---- results ----
+    def _outputs(self, variant: Variant, outs: tuple) -> Any:
+        layout = variant.layout
+        vals = [to_numpy(o) for o in outs]
+        out = unflatten(layout.out_spec, vals[: layout.n_out])
+        if self.has_aux:
+            return out, unflatten(layout.aux_spec, vals[layout.n_out:])
+        return out
+
+    def _grads(self, variant: Variant, grads: Sequence) -> Any:
+        layout = variant.layout
+        it = iter(grads)
+        trees = []
+        for i in layout.argnums:
+            spec = layout.args[i]
+            trees.append(unflatten(spec[1], [to_numpy(next(it)) for _ in spec[2]]))
+        return trees[0] if isinstance(self._argnums, (int, np.integer)) else tuple(trees)
+
+    def __call__(self, *args: Any) -> Any:
+        """f(*args), replayed."""
+        if self._traced(args):  # inside another transform: run f itself
+            return self.f(*args)
+        return self._run(lambda v, x: self._outputs(v, v.call("value", x)), args)
+
+    def value_and_grad(self, *args: Any) -> tuple[Any, Any]:
+        """(f(*args), gradient with respect to argnums), replayed (one fused sweep)."""
+        def how(v: Variant, x: list) -> Any:
+            if not v.scalar_output:
+                raise ShapeError(f"{self.fname}: grad needs a function returning one scalar "
+                                 f"(got {v.layout.n_out} output leaves, first of shape "
+                                 f"{v.out_shape}); use .jacobian for a vector output")
+            outs, grads = v.call("value_and_grad", x)
+            return self._outputs(v, outs), self._grads(v, grads)
+        return self._run(how, args)
+
+    def grad(self, *args: Any) -> Any:
+        """The gradient with respect to argnums, replayed."""
+        value, g = self.value_and_grad(*args)
+        return (g, value[1]) if self.has_aux else g
+
+    def vjp(self, *args: Any) -> tuple[Any, Callable]:
+        """``(f(*args), vjp_fn)``; ``vjp_fn(cotangent)`` pulls back through the replay."""
+        def how(v: Variant, x: list) -> Any:
+            outs, saved = v.fns["forward"](*x)
+
+            def vjp_fn(cotangent: Any) -> Any:
+                leaves, spec = flatten(cotangent)
+                if spec != v.layout.out_spec:
+                    raise ShapeError(f"{self.fname}: cotangent has structure {spec}, expected "
+                                     f"{v.layout.out_spec}")
+                for c, o in zip(leaves, outs):
+                    if np.shape(c) != np.shape(o):
+                        raise ShapeError(f"{self.fname}: cotangent of shape {np.shape(c)} for "
+                                         f"an output of shape {np.shape(o)}")
+                cts = [np.asarray(c, dtype=np.result_type(o)) for c, o in zip(leaves, outs)]
+                cts += [None] * (len(outs) - len(cts))
+                return self._grads(v, v.fns["backward"](saved, *cts))
+            return self._outputs(v, outs), vjp_fn
+        return self._run(how, args)
+
+    def jvp(self, primals: Sequence, tangents: Sequence) -> tuple[Any, Any]:
+        """``(f(*primals), directional derivative)``; ``tangents`` has one entry per
+        argument in argnums (same structure as that argument)."""
+        primals = tuple(primals)
+
+        def how(v: Variant, x: list) -> Any:
+            nums = v.layout.argnums
+            if len(tangents) != len(nums):
+                raise ShapeError(f"{self.fname}: {len(tangents)} tangents for argnums {nums}")
+            t_leaves = [np.asarray(t, dtype=np.result_type(p)) for i, tan in zip(nums, tangents)
+                        for t, p in zip(flatten(tan)[0], flatten(primals[i])[0])]
+            outs, touts = v.fns["jvp"](*x, *t_leaves)
+            return self._outputs(v, outs), self._outputs(v, touts)
+        return self._run(how, primals)
+
+    def jacobian(self, *args: Any, mode: str = "auto") -> Any:
+        """The Jacobian of the (single-leaf) output with respect to the single argnum,
+        shape ``out.shape + in.shape``, by batched replays (forward or reverse)."""
+        def how(v: Variant, x: list) -> Any:
+            prog = v.program
+            if len(prog.diff_inputs) != 1 or len(prog.outputs) != 1:
+                raise ShapeError(f"{self.fname}: .jacobian handles one array argument and one "
+                                 f"array output; use dt.jacobian for pytrees")
+            xin = x[prog.inputs.index(prog.diff_inputs[0])]
+            outs = v.fns["value"](*x)
+            n_in, out_shape = xin.size, np.shape(outs[0])
+            n_out = int(np.prod(out_shape))
+            use = mode if mode != "auto" else ("forward" if n_in <= n_out else "reverse")
+            if use in ("forward", "fwd"):
+                eye = np.eye(n_in, dtype=xin.dtype).reshape((n_in,) + xin.shape)
+                _, (t,) = v.fns["jvp"](*x, eye)
+                return np.moveaxis(np.asarray(t).reshape((n_in,) + out_shape), 0, -1).reshape(
+                    out_shape + xin.shape)
+            eye = np.eye(n_out, dtype=np.result_type(outs[0])).reshape((n_out,) + out_shape)
+            _, (g,) = v.fns["value_and_grad"](*x, eye)
+            return np.asarray(g).reshape(out_shape + xin.shape)
+        return self._run(how, args)
+
+    def _forward_over_reverse(self, args: tuple, tangent: Any, batched: bool) -> Any:
+        def how(v: Variant, x: list) -> Any:
+            prog = v.program
+            if len(prog.diff_inputs) != 1:
+                raise ShapeError(f"{self.fname}: hvp/hessian need one array argument in argnums")
+            k = prog.inputs.index(prog.diff_inputs[0])
+            level = new_level()
+            duals = list(x)
+            duals[k] = Dual._make(x[k], np.asarray(tangent, dtype=x[k].dtype), level, batched)
+            _, (g,) = v.dispatching()["value_and_grad"](*duals, 1.0)
+            if isinstance(g, Dual) and g._level == level:
+                return np.asarray(g._tangent)
+            return np.zeros(((len(tangent),) if batched else ()) + x[k].shape, x[k].dtype)
+        return self._run(how, args)
+
+    def hvp(self, v: Any, *args: Any) -> np.ndarray:
+        """Hessian-vector product H(args) @ v (forward over the replayed reverse sweep)."""
+        return self._forward_over_reverse(args, v, batched=False)
+
+    def hessian(self, *args: Any) -> np.ndarray:
+        """The Hessian of scalar f with respect to its single array argument."""
+        x = np.asarray(args[self._argnums if isinstance(self._argnums, int) else 0])
+        eye = np.eye(x.size, dtype=x.dtype).reshape((x.size,) + x.shape)
+        h = self._forward_over_reverse(args, eye, batched=True)
+        return h.reshape(x.shape + x.shape)
+
+    # ---- inspection ----
+    def __str__(self) -> str:
+        if not self.variants:
+            return f"<{self.fname}: not recorded yet>"
+        v = self.variants[0]
+        head = (f"{self.fname}: {len(self.variants)} variant(s), {self.retraces} retrace(s); "
+                f"{v.size_recorded} recorded nodes -> {len(v.program)} after optimisation; "
+                f"{len(v.program.guards())} guard(s); {v.source.accumulated} adjoint(s) "
+                f"accumulated in place")
+        return head + "\n" + format_program(v.program)
+
+    def __repr__(self) -> str:
+        return f"<Compiled {self.fname} variants={len(self.variants)} retraces={self.retraces}>"
