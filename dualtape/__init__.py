@@ -21,6 +21,7 @@ from .errors import (
                      TracerConversionError,
 )
 from .jacobians import JacobianPlan, explain_jacobian, hessian, jacfwd, jacobian, jacrev
+from .replay import Compiled, compile
 from .rules.construct import array
 from .sparse import (  # noqa: F401  (public; to be listed in __all__)
                      explain_sparse_hessian,
@@ -38,10 +39,10 @@ from .transforms import grad, hvp, jvp, stop_gradient, value_and_grad, vjp
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "Dual", "DualtapeError", "Function", "JacobianPlan", "MemoryCapError",
-    "NaNError", "NoRuleError", "NonDifferentiableInputError", "ShapeError", "Tape", "TapeError",
-    "Tensor", "TracerConversionError", "array", "check_grads", "debug_nans", "defderiv", "defjvp",
-    "defvjp", "explain_jacobian", "grad", "hessian", "hvp", "is_grad_enabled", "jacfwd",
-    "jacobian", "jacrev", "jvp", "no_grad", "primitive", "stop_gradient", "value_and_grad",
-    "vjp",
+    "ArgnumsError", "Compiled", "Dual", "DualtapeError", "Function", "JacobianPlan",
+    "MemoryCapError", "NaNError", "NoRuleError", "NonDifferentiableInputError", "ShapeError",
+    "Tape", "TapeError", "Tensor", "TracerConversionError", "array", "check_grads", "compile",
+    "debug_nans", "defderiv", "defjvp", "defvjp", "explain_jacobian", "grad", "hessian", "hvp",
+    "is_grad_enabled", "jacfwd", "jacobian", "jacrev", "jvp", "no_grad", "primitive",
+    "stop_gradient", "value_and_grad", "vjp",
 ]

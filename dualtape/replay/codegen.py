@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..rules.kinds import DeferredScatter, accumulate, zeros_tangent
+from ..rules.kinds import DeferredScatter, accumulate, unbroadcast, zeros_tangent
 from .guards import same
-from .ir import Program, Ref
+from .ir import Program, Ref, value_of
+from .templates import ARRAY_MATH, NOT_INLINE, templates
 
 
 class Retrace(Exception):
@@ -63,8 +64,30 @@ def _retrace(node: int):
     raise Retrace(node)
 
 
-HELPERS = {"_batch": _batch, "_ct": _ct, "_acc": _acc, "_fill": _fill, "_same": same,
-           "_retrace": _retrace}
+def _fresh_full(partial: str, full: set) -> bool:
+    """Whether a partial's source surely builds a NEW array of the result's shape: it
+    computes something (not a bare operand) from operands that all have that shape."""
+    used = set(re.findall(r"\{(\w+)\}", partial))
+    return bool(used) and used <= full and partial.strip("{}") not in full
+
+
+def _basic_getitem(n) -> bool:
+    """x[idx] with slices, integers, None or Ellipsis only (no arrays): a view."""
+    if n.fn.name != "getitem" or set(n.kwargs) != {"idx"}:
+        return False
+    idx = n.kwargs["idx"]
+    return isinstance(idx, tuple) and all(
+        isinstance(e, (slice, int, type(None), type(Ellipsis))) and not isinstance(e, bool)
+        for e in idx)
+
+
+def _unb(g: Any, shape: tuple) -> Any:
+    return unbroadcast(g, shape, 0)
+
+
+HELPERS = {"_unb": _unb, "_reshape": np.reshape, "_broadcast_to": np.broadcast_to,
+           "_Scatter": DeferredScatter, "_batch": _batch, "_ct": _ct, "_acc": _acc,
+           "_fill": _fill, "_same": same, "_retrace": _retrace}
 
 
 class Source:
@@ -79,14 +102,15 @@ class Source:
         self.static = [n for n in prog.nodes if n.kind == "input" and n.static]
         for n in self.static:
             self.ns[f"v{n.id}"] = n.value
+        self.ns.update(ARRAY_MATH)
         self.text = "\n\n".join([self._value(), self._forward(), self._backward(),
-                                 self._value_and_grad(), self._jvp()])
+                                 self._value_and_grad(), self._jvp(), self._grad()])
         self.accumulated = self._n_accumulated
 
     # ---- operands ----
     def const(self, x: Any) -> str:
         if type(x) is float and np.isfinite(x) or type(x) in (int, bool) or x is None:
-            return repr(x)
+            return f"({x!r})" if type(x) is not bool and x is not None and x < 0 else repr(x)
         name = self._consts.get(id(x))
         if name is None:
             name = self._consts[id(x)] = f"c{len(self._consts)}"
@@ -126,7 +150,11 @@ class Source:
                 continue
             if n.kind == "prim":
                 self.ns[f"P{n.id}"] = n.fn
-                lines.append(f"v{n.id} = {self.call(n)}")
+                if _basic_getitem(n):  # x[idx] itself: a view, no call
+                    lines.append(f"v{n.id} = {self.operand(n.args[0])}"
+                                 f"[{self.const(n.kwargs['idx'])}]")
+                else:
+                    lines.append(f"v{n.id} = {self.call(n)}")
                 continue
             self.ns[f"G{n.id}"], self.ns[f"R{n.id}"] = n.fn, n.guard.result
             if n.guard.data_use:
@@ -145,26 +173,59 @@ class Source:
                          f"return {self.outputs()}")
 
     # ---- the reverse sweep ----
-    def backward_lines(self) -> tuple[list[str], list[str]]:
+    def _inline_partials(self, n) -> tuple[str, ...] | None:
+        """Partial-derivative source of an elementwise node, if it can be inlined as NumPy
+        expressions (the unbatched gradient sweep: shapes are known statically)."""
+        if (n.fn.scalar is None or n.kwargs or n.multiple or n.fn.name in NOT_INLINE
+                or np.result_type(n.value).kind != "f"):
+            return None
+        if n.fn.name == "pow" and type(n.args[1]) is Ref:
+            return None  # d/dy needs log at x = 0 handled as the rule does
+        return templates(n)[1:]
+
+    def _inline_structural(self, n, name: str, state: dict, needed: list, lines: list,
+                           give) -> bool:
+        """Unbatched adjoints of sum and basic indexing, written out: a broadcast view and
+        a deferred in-place scatter (no rule call)."""
+        if not needed or not needed[0] or n.multiple:
+            return False
+        x_shape = np.shape(value_of(self.nodes[n.args[0].node], n.args[0]))
+        g = name if state[name] == "array" else f"_ct({name}, v{n.id}, _b)"
+        if n.fn.name == "sum" and set(n.kwargs) == {"axis", "keepdims"}:
+            axes = n.kwargs["axis"]
+            kept = tuple(1 if i in axes else s for i, s in enumerate(x_shape))
+            term = g if n.kwargs["keepdims"] or not kept else f"_reshape({g}, {kept!r})"
+            give(n.args[0], f"_broadcast_to({term}, {x_shape!r})", "array")
+            return True
+        if _basic_getitem(n):
+            give(n.args[0], f"_Scatter({g}, {self.const(n.kwargs['idx'])}, {x_shape!r}, "
+                            f"False)")
+            return True
+        return False
+
+    def backward_lines(self, inline: bool = False) -> tuple[list[str], list[str]]:
         """Lines of the reverse sweep from cotangents ``ct0, ct1, ...`` and the gradient
-        expression of each differentiated input."""
+        expression of each differentiated input. ``inline``: elementwise partials are
+        written out as NumPy expressions (valid only for unbatched cotangents)."""
         lines, state, counts = [], {}, self._contributions()
         first = next((k for k, o in enumerate(self.prog.outputs) if type(o) is Ref), None)
-        lines.append("_b = ()" if first is None else
+        lines.append("_b = ()" if first is None or inline else
                      f"_b = _batch(ct{first}, {self.operand(self.prog.outputs[first])})")
 
         def adj(r: Ref) -> str:
             return f"g{r.node}" + (f"_{r.index}" if r.index is not None else "")
 
-        def give(r: Ref, expr: str) -> None:
+        def give(r: Ref, expr: str, kind: str = "maybe") -> None:
+            """Add a contribution; ``kind`` "array" when it is surely a dense array."""
             name = adj(r)
             if name not in state:
                 lines.append(f"{name} = {expr}")
                 if counts[name] > 1:
                     lines.append(f"o{name} = False")
-                state[name] = True
+                state[name] = kind
             else:
                 lines.append(f"{name}, o{name} = _acc({name}, {expr}, o{name})")
+                state[name] = "array" if state[name] == "array" and kind == "array" else "maybe"
 
         for k, o in enumerate(self.prog.outputs):
             if type(o) is Ref and self.nodes[o.node].active:
@@ -182,8 +243,35 @@ class Source:
                 name = adj(Ref(n.id))
                 if name not in state:
                     continue
-                ct = f"_ct({name}, v{n.id}, _b)"
+                ct = f"_ct({name}, v{n.id}, _b)" if state[name] == "maybe" else name
             needed = [type(a) is Ref and a.diff and self.nodes[a.node].active for a in n.args]
+            if inline and self._inline_structural(n, name, state, needed, lines, give):
+                continue
+            partials = self._inline_partials(n) if inline else None
+            if partials is not None:
+                if state[name] == "maybe":  # materialise once, it may be read twice
+                    lines.append(f"{name} = _ct({name}, v{n.id}, _b)")
+                    state[name] = "array"
+                names = dict(zip("xy", (self.operand(a) for a in n.args)), ans=f"v{n.id}")
+                full = {k for k, a in zip("xy", n.args) if np.shape(
+                    value_of(self.nodes[a.node], a) if type(a) is Ref else a) == np.shape(
+                    n.value)} | {"ans"}
+                for a, p, need in zip(n.args, partials, needed):
+                    if not need:
+                        continue
+                    if p in ("1", "-1"):
+                        term = name if p == "1" else f"-{name}"
+                    elif _fresh_full(p, full):  # a new array of the result's shape: reuse it
+                        lines.append(f"_t = {p.format(**names)}")
+                        lines.append(f"_t *= {name}")
+                        term = "_t"
+                    else:
+                        term = f"{name} * ({p.format(**names)})"
+                    shape = np.shape(value_of(self.nodes[a.node], a))
+                    if shape != np.shape(n.value):
+                        term = f"_unb({term}, {shape!r})"
+                    give(a, term, "array")
+                continue
             self.ns[f"V{n.id}"], self.ns[f"N{n.id}"] = n.fn.vjp, needed
             args = ", ".join(self.operand(a) for a in n.args)
             lines.append(f"c = V{n.id}({ct}, v{n.id}, [{args}], {self.kwargs_dict(n)}, "
@@ -237,6 +325,12 @@ class Source:
         return _function("backward", ["_saved"] + self._cts(), unpack + body,
                          f"return ({''.join(g + ', ' for g in grads)})")
 
+    def _grad(self) -> str:
+        """value_and_grad for the scalar seed 1.0, elementwise partials inlined."""
+        body, grads = self.backward_lines(inline=True)
+        return _function("grad", self.params, self.forward_lines() + ["ct0 = 1.0"] + body,
+                         f"return {self.outputs()}, ({''.join(g + ', ' for g in grads)})")
+
     def _value_and_grad(self) -> str:
         body, grads = self.backward_lines()
         return _function("value_and_grad", self.params + self._cts(),
@@ -279,7 +373,8 @@ class Source:
                     ns[f"P{n.id}"] = n.fn.impl
         code = compile(self.text, f"<dualtape replay {id(self.prog):x}>", "exec")
         exec(code, ns)
-        return {k: ns[k] for k in ("value", "forward", "backward", "value_and_grad", "jvp")}
+        return {k: ns[k] for k in ("value", "forward", "backward", "value_and_grad", "jvp",
+                                   "grad")}
 
 
 def _refs(x: Any):

@@ -62,8 +62,7 @@ class Variant:
                 pass  # 1/0, log(0), overflow...: NumPy's inf/nan semantics below
         if name == "value":
             return self.fns["value"](*inputs)
-        cts = [1.0] + [None] * (len(self.program.outputs) - 1)
-        return self.fns["value_and_grad"](*inputs, *cts)
+        return self.fns["grad"](*inputs)
 
     def dispatching(self) -> dict:
         """The same sweeps calling primitives, for traced (Dual) values."""

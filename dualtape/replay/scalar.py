@@ -20,10 +20,8 @@ import numpy as np
 
 from .codegen import Retrace
 from .ir import Program, Ref
+from .templates import FLOAT_MATH, templates
 
-_MATH = {name: getattr(math, name) for name in (
-    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "tanh", "exp", "expm1",
-    "log", "log1p", "log2", "log10", "sqrt", "fabs", "pow")}
 _SYMBOL = {operator.lt: "<", operator.le: "<=", operator.gt: ">", operator.ge: ">=",
            operator.eq: "==", operator.ne: "!=", np.less: "<", np.less_equal: "<=",
            np.greater: ">", np.greater_equal: ">=", np.equal: "==", np.not_equal: "!="}
@@ -76,20 +74,9 @@ class ScalarSource:
     def _operand(self, a: Any) -> str:
         return f"v{a.node}" if type(a) is Ref else _literal(a)
 
-    def _templates(self, n) -> tuple[str, ...]:
-        src = n.fn.scalar
-        if n.fn.name == "pow":  # Python's ** turns a negative base complex: use math.pow
-            y = n.args[1]
-            if type(y) is not Ref and float(y) == int(float(y)):
-                k = int(float(y))
-                return (f"{{x}} ** {k}", f"{k} * {{x}} ** {k - 1}" if k != 1 else "1.0",
-                        src[2])
-            return ("pow({x}, {y})", "{y} * pow({x}, {y} - 1)", src[2])
-        return src
-
     def _partials_used(self, n, nodes) -> list[tuple[Any, str]]:
         """(operand, partial template) for each operand the reverse sweep differentiates."""
-        return [(a, p) for a, p in zip(n.args, self._templates(n)[1:])
+        return [(a, p) for a, p in zip(n.args, templates(n)[1:])
                 if type(a) is Ref and a.diff and nodes[a.node].active]
 
     def _function(self, name: str, grad: bool) -> str:
@@ -126,7 +113,7 @@ class ScalarSource:
             depth = max((d for _, d in ops), default=0) + 1
             names = dict(zip("xy", (o for o, _ in ops)))
             if n.kind == "prim":
-                expr = self._templates(n)[0].format(**names)
+                expr = templates(n)[0].format(**names)
                 if uses.get(n.id, 0) == 1 and n.id not in keep and depth < _MAX_DEPTH:
                     inline[n.id] = (f"({expr})", depth)
                 else:
@@ -186,7 +173,7 @@ class ScalarSource:
         return _def(name, params, body, ret)
 
     def functions(self) -> dict[str, Callable]:
-        ns: dict[str, Any] = dict(_MATH)
+        ns: dict[str, Any] = dict(FLOAT_MATH)
         ns["_retrace"] = _retrace
         exec(compile(self.text, f"<dualtape scalar replay {id(self.prog):x}>", "exec"), ns)
         return {"value": ns["value"], "value_and_grad": ns["value_and_grad"]}
