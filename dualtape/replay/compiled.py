@@ -27,7 +27,7 @@ class RetraceWarning(UserWarning):
     """A compiled function was re-recorded because its input took another branch."""
 
 
-@dataclass
+@dataclass(eq=False)
 class Variant:
     """One recorded path through the function, optimised and compiled."""
 
@@ -70,6 +70,29 @@ class Variant:
             self._dispatch = self.source.functions(dispatch=True)
         return self._dispatch
 
+    @cached_property
+    def plain_args(self) -> bool:
+        """Every argument is one array/float input (no pytree, no static part)."""
+        return all(spec[0] == "tree" and spec[1].kind == "leaf" and spec[2][0][0] == "input"
+                   for spec in self.layout.args)
+
+    def bind_plain(self, args: tuple) -> list | None:
+        """``bind`` for plain array/float arguments, without pytree handling."""
+        if len(args) != len(self.layout.in_shapes):
+            return None
+        inputs = []
+        for a, (shape, dtype) in zip(args, self.layout.in_shapes):
+            t = type(a)
+            if t is np.ndarray:
+                if a.shape != shape or a.dtype != dtype:
+                    return None
+            elif t is float and shape == () and dtype == np.float64:
+                a = np.float64(a)
+            else:
+                return self.bind(args)
+            inputs.append(a)
+        return inputs
+
     def bind(self, args: tuple) -> list | None:
         """Program inputs from call arguments, or None if they do not fit this variant."""
         layout = self.layout
@@ -101,6 +124,15 @@ class Variant:
             if x.shape != shape or x.dtype != dtype:
                 return None
         return inputs
+
+
+def _as_numpy(x: Any) -> Any:
+    """A result as NumPy gives it: float64 scalars for 0-d, arrays otherwise."""
+    if type(x) is float:
+        return np.float64(x)
+    if type(x) is np.ndarray:
+        return x if x.ndim else x[()]
+    return to_numpy(x)
 
 
 def _same_static(a: Any, b: Any) -> bool:
@@ -161,15 +193,22 @@ class Compiled:
             if inputs is None:
                 continue
             try:
-                return how(variant, inputs)
+                result = how(variant, inputs)
             except Retrace as r:
                 reason = f"guard {variant.program.node_map()[r.node].guard.describe()} changed"
+                continue
+            if variant is not self.variants[0]:  # the path now taken goes first
+                with self._lock:
+                    if variant in self.variants:
+                        self.variants.remove(variant)
+                        self.variants.insert(0, variant)
+            return result
         if self.variants:
             self.retraces += 1
             self.last_retrace = reason
             if self.warn:
                 warnings.warn(f"{self.fname}: re-recording ({reason}); retraces so far: "
-                              f"{self.retraces}", RetraceWarning, stacklevel=3)
+                              f"{self.retraces}", RetraceWarning, stacklevel=4)
         variant = self.record(*args)
         return how(variant, variant.bind(args))
 
@@ -179,7 +218,7 @@ class Compiled:
     # ---- results ----
     def _outputs(self, variant: Variant, outs: tuple) -> Any:
         layout = variant.layout
-        vals = [to_numpy(o) for o in outs]
+        vals = [_as_numpy(o) for o in outs]
         out = unflatten(layout.out_spec, vals[: layout.n_out])
         if self.has_aux:
             return out, unflatten(layout.aux_spec, vals[layout.n_out:])
@@ -191,7 +230,7 @@ class Compiled:
         trees = []
         for i in layout.argnums:
             spec = layout.args[i]
-            trees.append(unflatten(spec[1], [to_numpy(next(it)) for _ in spec[2]]))
+            trees.append(unflatten(spec[1], [_as_numpy(next(it)) for _ in spec[2]]))
         return trees[0] if isinstance(self._argnums, (int, np.integer)) else tuple(trees)
 
     def __call__(self, *args: Any) -> Any:
@@ -202,6 +241,19 @@ class Compiled:
 
     def value_and_grad(self, *args: Any) -> tuple[Any, Any]:
         """(f(*args), gradient with respect to argnums), replayed (one fused sweep)."""
+        v = self.variants[0] if self.variants else None
+        if v is not None and v.plain_args and v.scalar_output and not self.has_aux:
+            x = v.bind_plain(args)  # the common case, without the general machinery
+            if x is not None:
+                try:
+                    (out,), grads = v.call("value_and_grad", x)
+                except Retrace:
+                    pass
+                else:
+                    if type(self._argnums) is int:
+                        return _as_numpy(out), _as_numpy(grads[0])
+                    return _as_numpy(out), tuple(_as_numpy(g) for g in grads)
+
         def how(v: Variant, x: list) -> Any:
             if not v.scalar_output:
                 raise ShapeError(f"{self.fname}: grad needs a function returning one scalar "
