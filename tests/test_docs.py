@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ["README.md", "docs/user-guide.md", "docs/studying-modes.md", "docs/index.md"]
+DOCS = ["README.md", "docs/user-guide.md", "docs/studying-modes.md", "docs/index.md",
+        "docs/replay.md"]
 FENCE = re.compile(r"^```(pycon|python)\n(.*?)^```", re.S | re.M)
 
 
