@@ -172,6 +172,7 @@ class _Recorders(threading.local):
 
 _recorders = _Recorders()
 _hook_lock = threading.Lock()
+_watchers = 0
 
 
 def _on_leak(func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
@@ -187,14 +188,20 @@ class watching:
         self.recorder = recorder
 
     def __enter__(self) -> None:
+        global _watchers
         _recorders.stack.append(self.recorder)
-        with _hook_lock:
-            LEAK_HOOKS.append(_on_leak)
+        with _hook_lock:  # one hook however many threads record
+            _watchers += 1
+            if _watchers == 1:
+                LEAK_HOOKS.append(_on_leak)
 
     def __exit__(self, *exc: Any) -> None:
+        global _watchers
         _recorders.stack.pop()
         with _hook_lock:
-            LEAK_HOOKS.remove(_on_leak)
+            _watchers -= 1
+            if _watchers == 0:
+                LEAK_HOOKS.remove(_on_leak)
 
 
 def as_mask(func: Any, result: Any, guard: Guard) -> Any:
