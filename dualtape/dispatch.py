@@ -23,12 +23,12 @@ from .registry import (
     plain,
     qualified_name,
 )
-from .rules import construct, linalg, shape
+from .rules import construct, linalg, subscript
 from .rules import elementwise as ew
 from .rules.scipy_compat import caller_hint as _caller_hint
 
 _ADD, _SUB, _MUL, _DIV, _POW = ew.add, ew.subtract, ew.multiply, ew.divide, ew.power
-_NEG, _MATMUL, _GET = ew.negative, linalg.matmul, shape.getitem
+_NEG, _MATMUL, _GET = ew.negative, linalg.matmul, subscript.getitem
 _ASTYPE = construct.astype
 _REDUCE = {np.add: np.sum, np.multiply: np.prod, np.maximum: np.max, np.minimum: np.min}
 _ACCUMULATE = {np.add: np.cumsum, np.multiply: np.cumprod}
@@ -205,7 +205,7 @@ class Traced(Box):
         return _GET(self, idx=_plain_index(idx))
 
     def __setitem__(self, idx, value):
-        new = shape.update(self, value, idx=_plain_index(idx))
+        new = subscript.update(self, value, idx=_plain_index(idx))
         if isinstance(new, Box) and new._level > self._level:
             # an outer transform's array cannot hold an inner transform's value in place
             raise TracerConversionError(

@@ -15,6 +15,7 @@ function, the evaluation, the iteration and the point.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -101,6 +102,16 @@ class EvalContext:
                 hint = f"x0 is {self.structure()}"
             return self.error(f"{action} {self.what} at x0 failed ({hint}).\n  {detail}")
         return self.error(f"{action} {self.where(x)} failed.\n  {detail}")
+
+    def run(self, call: Callable[[], Any], x: np.ndarray, action: str = "evaluating") -> Any:
+        """``call()`` counted as one evaluation; its errors re-raised by :meth:`failed`."""
+        self.evaluations += 1
+        try:
+            return call()
+        except ObjectiveError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - re-raised with the solver's context
+            raise self.failed(x, exc, action) from exc
 
     def nonfinite(self, x: np.ndarray, what: str, bad: np.ndarray | None = None) -> None:
         """Raise at x0; warn (once per solve) afterwards, naming the point."""

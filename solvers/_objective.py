@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import _derivatives as D
-from ._errors import EvalContext, ObjectiveError, check_finite_vector
+from ._errors import EvalContext, check_finite_vector
 from ._pytree import ravel_pytree
 
 __all__ = ["ScalarObjective"]
@@ -79,7 +79,7 @@ class ScalarObjective:
 
     def _check_x0(self) -> None:
         x = self.x0
-        out = self._guarded(lambda: self.flat(x), x)
+        out = self.ctx.run(lambda: self.flat(x), x)
         self.counts["plain"] += 1
         shape = np.shape(out)
         if shape != ():
@@ -96,15 +96,6 @@ class ScalarObjective:
         self._store(x, float(value))
         if not math.isfinite(self._value):
             self.ctx.nonfinite(x, f"the value ({self._value})")
-
-    def _guarded(self, call: Callable[[], Any], x: np.ndarray, action: str = "evaluating") -> Any:
-        self.ctx.evaluations += 1
-        try:
-            return call()
-        except ObjectiveError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - re-raised with the solver's context
-            raise self.ctx.failed(x, exc, action) from exc
 
     def start(self) -> None:
         """Mark the end of the checks at x0: later problems become warnings with context."""
@@ -132,7 +123,7 @@ class ScalarObjective:
         """f(x) by a plain call (served from the cache when x was just evaluated)."""
         if self._hit(x) and self._value is not None:
             return self._value
-        out = self._guarded(lambda: self.flat(x), x)
+        out = self.ctx.run(lambda: self.flat(x), x)
         self.counts["plain"] += 1
         value = float(np.asarray(out).reshape(()))
         self._store(x, value)
@@ -147,7 +138,7 @@ class ScalarObjective:
             return self._value, self._grad
         if self._vg is None:
             self._vg = D.value_and_grad(self.flat)
-        value, grad = self._guarded(lambda: self._vg(x), x, "differentiating")
+        value, grad = self.ctx.run(lambda: self._vg(x), x, "differentiating")
         self.counts["value_and_grad"] += 1
         value = float(value)
         grad = np.asarray(grad, dtype=np.float64).reshape(self.n)
@@ -167,7 +158,7 @@ class ScalarObjective:
             return self._hess
         if self._vgh is None:
             self._vgh = D.value_grad_hessian(self.flat)
-        value, grad, hess = self._guarded(lambda: self._vgh(x), x, "computing the Hessian of")
+        value, grad, hess = self.ctx.run(lambda: self._vgh(x), x, "computing the Hessian of")
         self.counts["hess"] += 1
         hess = np.asarray(hess, dtype=np.float64).reshape(self.n, self.n)
         self._store(x, float(value), np.asarray(grad, dtype=np.float64).reshape(self.n), hess)
@@ -178,8 +169,8 @@ class ScalarObjective:
         """H(x) @ p by forward-over-reverse, never forming H."""
         if self._hvp is None:
             self._hvp = D.hvp(self.flat)
-        out = self._guarded(lambda: self._hvp(x, np.asarray(p, dtype=np.float64)), x,
-                            "computing a Hessian-vector product of")
+        out = self.ctx.run(lambda: self._hvp(x, np.asarray(p, dtype=np.float64)), x,
+                           "computing a Hessian-vector product of")
         self.counts["hessp"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.n)
 
@@ -189,7 +180,7 @@ class ScalarObjective:
             return self._hess
         if self._sparse is None:
             self._sparse = D.sparse_hessian(self.flat, f"solvers.{self.ctx.who}")
-        hess = self._guarded(lambda: self._sparse(x), x, "computing the sparse Hessian of")
+        hess = self.ctx.run(lambda: self._sparse(x), x, "computing the sparse Hessian of")
         self.counts["hess"] += 1
         if not self._hit(x):
             self._key, self._value, self._grad = np.array(x, dtype=np.float64), None, None

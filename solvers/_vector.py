@@ -27,7 +27,7 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from . import _derivatives as D
-from ._errors import EvalContext, ObjectiveError, check_finite_vector
+from ._errors import EvalContext, check_finite_vector
 from ._pytree import Unravel
 
 __all__ = ["VectorFunction"]
@@ -68,7 +68,7 @@ class VectorFunction:
         self.m = self._check_x0()
 
     def _check_x0(self) -> int:
-        out = self._guarded(lambda: self.flat(self.x0), self.x0)
+        out = self.ctx.run(lambda: self.flat(self.x0), self.x0)
         self.counts["plain"] += 1
         arr = np.asarray(out)
         if not np.issubdtype(arr.dtype, np.number) or np.iscomplexobj(arr):
@@ -86,15 +86,6 @@ class VectorFunction:
     def start(self) -> None:
         """Mark the end of the checks at x0 (later problems get the iteration context)."""
         self.ctx.started = True
-
-    def _guarded(self, call: Callable[[], Any], x: np.ndarray, action: str = "evaluating") -> Any:
-        self.ctx.evaluations += 1
-        try:
-            return call()
-        except ObjectiveError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - re-raised with the solver's context
-            raise self.ctx.failed(x, exc, action) from exc
 
     # ---- the one-entry cache ----
 
@@ -116,7 +107,7 @@ class VectorFunction:
         """fun(x) flattened to (m,) float64, by a plain call or from the cache."""
         if self._hit(x) and self._value is not None:
             return self._value
-        out = self._guarded(lambda: self.flat(x), x)
+        out = self.ctx.run(lambda: self.flat(x), x)
         self.counts["plain"] += 1
         value = np.asarray(out, dtype=np.float64)
         if value.shape != (self.m,):
@@ -135,17 +126,17 @@ class VectorFunction:
             return self._jac
         if self.sparse:
             if self._sparse_jac is None:
-                self._sparse_jac = self._guarded(
+                self._sparse_jac = self.ctx.run(
                     lambda: D.sparse_jacobian(self.flat, self.x0, f"solvers.{self.ctx.who}"),
                     x, "finding the sparsity pattern of")
-            jac = self._guarded(lambda: self._sparse_jac(x), x, "differentiating")
+            jac = self.ctx.run(lambda: self._sparse_jac(x), x, "differentiating")
             self.counts["jac"] += 1
             self._store(x, None, jac)
             check_finite_vector(self.ctx, x, jac.data, "the Jacobian")
             return jac
         if self._vj is None:
             self._vj = D.value_and_jacobian(self.flat)
-        value, jac = self._guarded(lambda: self._vj(x), x, "differentiating")
+        value, jac = self.ctx.run(lambda: self._vj(x), x, "differentiating")
         self.counts["jac"] += 1
         jac = np.asarray(jac, dtype=np.float64).reshape(self.m, self.n)
         self._store(x, np.asarray(value, dtype=np.float64).reshape(self.m), jac)
@@ -156,8 +147,8 @@ class VectorFunction:
         """J(x) @ v by forward mode, without forming J."""
         if self._jvp is None:
             self._jvp = D.jvp(self.flat)
-        _, out = self._guarded(lambda: self._jvp(x, np.asarray(v, dtype=np.float64)), x,
-                               "computing a Jacobian-vector product of")
+        _, out = self.ctx.run(lambda: self._jvp(x, np.asarray(v, dtype=np.float64)), x,
+                              "computing a Jacobian-vector product of")
         self.counts["jvp"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.m)
 
@@ -170,8 +161,8 @@ class VectorFunction:
 
     def hess_dense(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """sum_i v_i Hess fun_i(x), dense (forward-over-reverse)."""
-        out = self._guarded(lambda: D.hessian(self._weighted(v))(x), x,
-                            "computing the Hessian of")
+        out = self.ctx.run(lambda: D.hessian(self._weighted(v))(x), x,
+                           "computing the Hessian of")
         self.counts["hess"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.n, self.n)
 
@@ -182,8 +173,8 @@ class VectorFunction:
 
         def matvec(p: np.ndarray) -> np.ndarray:
             self.counts["hess"] += 1
-            out = self._guarded(lambda: hvp(x, np.ravel(p).astype(np.float64)), x,
-                                "computing a Hessian-vector product of")
+            out = self.ctx.run(lambda: hvp(x, np.ravel(p).astype(np.float64)), x,
+                               "computing a Hessian-vector product of")
             return np.asarray(out, dtype=np.float64)
 
         return LinearOperator((self.n, self.n), matvec=matvec, rmatvec=matvec, dtype=np.float64)
@@ -196,6 +187,6 @@ class VectorFunction:
             self._sparse_hess = D.sparse_hessian(lambda y: np.sum(self._w * flat(y)),
                                                  f"solvers.{self.ctx.who}")
         fn = self._sparse_hess
-        out = self._guarded(lambda: fn(x), x, "computing the sparse Hessian of")
+        out = self.ctx.run(lambda: fn(x), x, "computing the sparse Hessian of")
         self.counts["hess"] += 1
         return out

@@ -26,4 +26,5 @@ from . import (  # noqa: F401
     special_fns,
     special_more,
     stats,
+    subscript,
 )

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..registry import Box, Primitive, plain, register_function, sample
 from . import shape as sh
+from . import subscript
 from .cases import example, note
 from .kinds import deflinear, dtype_of, shape_of
 
@@ -171,7 +172,7 @@ def diag(v, k=0):
         return diagonal(v, k)
     n = shape_of(v)[0]
     rows = np.arange(n) + max(-k, 0)
-    return sh.scatter_add(v, idx=(rows, rows + k), shape=(n + abs(k),) * 2)
+    return subscript.scatter_add(v, idx=(rows, rows + k), shape=(n + abs(k),) * 2)
 
 
 example(np.diag, ((3,),), k=1)

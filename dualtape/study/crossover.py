@@ -75,6 +75,25 @@ def _cross(points: list[tuple[float, float]]) -> float | None:
     return None
 
 
+def _crossings(logr: dict[tuple[int, int], float], fixed: list[int], varied: list[int],
+               names: tuple[str, str], notes: list[str]) -> list[tuple[int, float]]:
+    """``(a, b*)`` for each fixed ``a`` whose line ``logr[(a, b)]`` over ``b`` changes sign;
+    a line that never does gets a note naming the mode that is faster throughout."""
+    found = []
+    for a in fixed:
+        pts = [(b, logr[(a, b)]) for b in varied if (a, b) in logr]
+        if len(pts) < 2:
+            continue
+        star = _cross(pts)
+        if star is None:
+            faster = "forward" if pts[0][1] < 0 else "reverse"
+            notes.append(f"{names[0]} = {a}: {faster} faster throughout "
+                         f"{names[1]} = {pts[0][0]}..{pts[-1][0]}")
+        else:
+            found.append((a, star))
+    return found
+
+
 def find_crossover(times: dict[tuple[int, int, str], float], fwd: str = "fwd",
                    rev: str = "rev") -> Crossover:
     """Locate the crossover from median times keyed by ``(n, m, method)``.
@@ -90,29 +109,11 @@ def find_crossover(times: dict[tuple[int, int, str], float], fwd: str = "fwd",
     out = Crossover(fwd, rev)
     ns = sorted({n for n, _ in logr})
     ms = sorted({m for _, m in logr})
-    ratios = []
-    for m in ms:
-        pts = [(n, logr[(n, m)]) for n in ns if (n, m) in logr]
-        if len(pts) < 2:
-            continue
-        n_star = _cross(pts)
-        if n_star is None:
-            faster = "forward" if pts[0][1] < 0 else "reverse"
-            out.notes.append(f"m = {m}: {faster} faster throughout n = {pts[0][0]}..{pts[-1][0]}")
-        else:
-            out.along_n.append((m, n_star))
-            ratios.append(n_star / m)
-    for n in ns:
-        pts = [(m, logr[(n, m)]) for m in ms if (n, m) in logr]
-        if len(pts) < 2:
-            continue
-        m_star = _cross(pts)
-        if m_star is None:
-            faster = "forward" if pts[0][1] < 0 else "reverse"
-            out.notes.append(f"n = {n}: {faster} faster throughout m = {pts[0][0]}..{pts[-1][0]}")
-        else:
-            out.along_m.append((n, m_star))
-            ratios.append(n / m_star)
+    by_mn = {(m, n): r for (n, m), r in logr.items()}
+    out.along_n = _crossings(by_mn, ms, ns, ("m", "n"), out.notes)
+    out.along_m = _crossings(logr, ns, ms, ("n", "m"), out.notes)
+    ratios = ([n_star / m for m, n_star in out.along_n]
+              + [n / m_star for n, m_star in out.along_m])
     if ratios:
         out.ratio = math.exp(statistics.median(math.log(r) for r in ratios))
     out.fit_ratio = _fit(logr)

@@ -1,6 +1,8 @@
 """dtypes: float32 in gives float32 derivatives (every primitive, from its samples);
 integer inputs to grad raise the typed error; complex inputs raise 'not supported yet'."""
 
+import importlib
+
 import numpy as np
 import pytest
 from covhelp import as_function, callable_for, leaves, make_args
@@ -8,6 +10,10 @@ from covhelp import as_function, callable_for, leaves, make_args
 import dualtape as dt
 from dualtape.registry import PRIMITIVES
 from dualtape.rules.cases import EXAMPLES
+
+# The fused nn primitives register on import (see REGISTERING_MODULES in
+# tests/test_registry_rules.py); load them so their samples are checked here too.
+importlib.import_module("dualtape.nn.functional")
 
 BUILTIN = sorted((p for p in PRIMITIVES.values() if p.differentiable and not p.user),
                  key=lambda p: p.name)

@@ -1,7 +1,7 @@
-"""The fused nn primitives: values against NumPy references, derivatives from their samples.
+"""The fused nn primitives: values against NumPy references.
 
-The registry-driven suite (tests/test_registry_rules.py) only sees these primitives when
-``dualtape.nn`` has been imported, so the same checks run here explicitly.
+Their derivatives are checked from their samples by the registry-driven suite
+(tests/test_registry_rules.py lists dualtape.nn.functional in REGISTERING_MODULES).
 """
 
 import numpy as np
@@ -13,63 +13,11 @@ from dualtape.nn import functional as F
 from dualtape.registry import PRIMITIVES
 
 FUSED = [F.linear, F.batch_norm, F.softmax_cross_entropy, F.relu]
-CASES = [(p, i) for p in FUSED for i in range(len(p.samples))]
-
-
-def sample_args(prim, index, seed=0):
-    rng = np.random.default_rng(seed)
-    specs, kwargs = prim.samples[index]
-    args = []
-    for spec in specs:
-        if callable(spec):
-            args.append(spec(rng))
-        else:
-            shape, (lo, hi) = (spec[0], spec[1]) if len(spec) == 2 and isinstance(
-                spec[1], tuple) else (spec[0], (-2.0, 2.0))
-            args.append(rng.uniform(lo, hi, shape))
-    return args, {k: v for k, v in kwargs.items() if k != "check_order"}
-
-
-def fd_jacobian(f, args, eps=1e-6):
-    sizes = [np.size(a) for a in args]
-    x0 = np.concatenate([np.ravel(a) for a in args])
-
-    def call(x):
-        parts, start = [], 0
-        for a, s in zip(args, sizes):
-            parts.append(x[start:start + s].reshape(np.shape(a)))
-            start += s
-        return np.ravel(f(*parts))
-
-    cols = []
-    for j in range(x0.size):
-        e = np.zeros_like(x0)
-        e[j] = eps
-        cols.append((call(x0 + e) - call(x0 - e)) / (2 * eps))
-    return np.stack(cols, axis=-1)
 
 
 def test_fused_primitives_are_registered_builtins():
     for p in FUSED:
         assert PRIMITIVES[p.name] is p and not p.user and p.samples
-
-
-@pytest.mark.parametrize("prim,index", CASES, ids=[f"{p.name}-{i}" for p, i in CASES])
-def test_first_and_second_order_both_modes(prim, index):
-    args, kwargs = sample_args(prim, index)
-    dt.check_grads(lambda *xs: prim(*xs, **kwargs), args, order=2, modes=("fwd", "rev"))
-
-
-@pytest.mark.parametrize("prim,index", CASES, ids=[f"{p.name}-{i}" for p, i in CASES])
-def test_batched_directions_match_finite_differences(prim, index):
-    args, kwargs = sample_args(prim, index, seed=1)
-    f = lambda *xs: prim(*xs, **kwargs)
-    argnums = tuple(range(len(args)))
-    expected = fd_jacobian(f, args)
-    out_size = np.size(f(*args))
-    for jac in (dt.jacfwd(f, argnums=argnums), dt.jacrev(f, argnums=argnums)):
-        got = np.concatenate([np.reshape(b, (out_size, -1)) for b in jac(*args)], axis=1)
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_linear_value(rng):

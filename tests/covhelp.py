@@ -1,4 +1,5 @@
-"""Shared helpers of the coverage tests: build arguments from sample/example specs."""
+"""Shared helpers of the registry and coverage tests: arguments from sample/example
+specs, finite-difference Jacobians, and Jacobian assembly."""
 
 from __future__ import annotations
 
