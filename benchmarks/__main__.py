@@ -20,7 +20,7 @@ from benchmarks import peers, report  # noqa: E402
 from benchmarks.runner import run_all  # noqa: E402
 from benchmarks.spec import select  # noqa: E402
 from benchmarks.tasks import all_tasks  # noqa: E402
-from benchmarks.timing import Settings, machine_info  # noqa: E402
+from benchmarks.timing import Settings, machine_info, settle_allocator  # noqa: E402
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -69,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no task matches {args.only!r}", file=sys.stderr)
         return 2
 
+    allocator = settle_allocator()
     start = time.perf_counter()
     results = run_all(tasks, tools, settings, time_it=not args.check_only,
                       log=lambda msg: print(msg, flush=True))
@@ -82,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         "budget_s": settings.budget,
         "wall_time_s": round(time.perf_counter() - start, 1),
         "peer_settings": peers.SETTINGS,
+        "allocator": allocator,
     })
     text = report.markdown(results, meta, tools)
     print()

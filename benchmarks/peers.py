@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 #: Column order of the report; "jax-jit" shares the jax loader.
-TOOLS: tuple[str, ...] = ("dualtape", "autograd", "torch", "jax", "jax-jit")
+TOOLS: tuple[str, ...] = ("dualtape", "dualtape-replay", "autograd", "torch", "jax", "jax-jit")
+
+#: The column of dualtape's compiled tapes: ``dt.compile`` in the (untimed) builder,
+#: the timed call replays the generated code. "dualtape" is the eager column.
+REPLAY = "dualtape-replay"
 
 #: Runtime settings applied by the loaders, per tool (filled as they load).
 SETTINGS: dict[str, dict[str, Any]] = {}
@@ -39,6 +44,39 @@ def dualtape_feature(name: str) -> Any:
     if not hasattr(dt, name):
         raise ToolUnavailable(f"dualtape has no {name!r} yet")
     return getattr(dt, name)
+
+
+def dualtape_compile() -> Any:
+    """``dualtape.compile`` (record once, replay many), or ToolUnavailable."""
+    return dualtape_feature("compile")
+
+
+def no_retrace(compiled: Any, call: Callable[[], Any]) -> Callable[[], Any]:
+    """``call`` (a replay of ``compiled`` at the benchmark's input), after running it once
+    untimed: raises if ``compiled`` had to record again there, since a replayed row must
+    time replays, not recordings."""
+    call()
+    if compiled.retraces:
+        raise RuntimeError(f"dt.compile re-recorded at the benchmark input "
+                           f"({compiled.retraces}x: {compiled.last_retrace})")
+    return call
+
+
+def solvers_option(name: str, option: str) -> Any:
+    """``solvers.<name>`` if it takes keyword ``option`` (e.g. ``compile``), else
+    ToolUnavailable: a row that needs a solver option not written yet is a skip."""
+    import inspect
+
+    try:
+        import solvers
+    except ImportError as exc:
+        raise ToolUnavailable(f"solvers not importable ({exc})") from exc
+    fn = getattr(solvers, name, None)
+    if fn is None:
+        raise ToolUnavailable(f"solvers.{name} does not exist yet")
+    if option not in inspect.signature(fn).parameters:
+        raise ToolUnavailable(f"solvers.{name} has no {option}= option yet")
+    return fn
 
 
 @functools.cache

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from benchmarks.peers import TOOLS
+from benchmarks.peers import REPLAY, TOOLS
 from benchmarks.runner import FAIL, OK, Outcome, TaskResult
 
 
@@ -27,11 +27,11 @@ def ratio(res: TaskResult, tool: str) -> float | None:
     return paired if paired is not None else out.timing.median / res.baseline.timing.median
 
 
-def goal_value(res: TaskResult) -> float | None:
-    """dualtape's figure for the row's goal (a ratio, or microseconds per op)."""
-    out = res.tools.get("dualtape")
-    goal = res.task.goal
-    r = ratio(res, "dualtape")
+def goal_value(res: TaskResult, tool: str = "dualtape") -> float | None:
+    """``tool``'s figure for its goal in the row (a ratio, or microseconds per op)."""
+    out = res.tools.get(tool)
+    goal = res.task.goal_of(tool)
+    r = ratio(res, tool)
     if goal is None or out is None or out.timing is None or r is None:
         return None
     return goal.value(out.timing.median, out.timing.median / r)
@@ -49,11 +49,11 @@ def _cell(res: TaskResult, tool: str) -> str:
     return f"{r:.3g}x" + ("*" if out.timing and out.timing.single_call else "")
 
 
-def _goal_cells(res: TaskResult) -> tuple[str, str]:
-    goal = res.task.goal
+def _goal_cells(res: TaskResult, tool: str = "dualtape") -> tuple[str, str]:
+    goal = res.task.goal_of(tool)
     if goal is None:
         return "", ""
-    value = goal_value(res)
+    value = goal_value(res, tool)
     if value is None:
         return goal.label, "n/a"
     met = "yes" if value <= goal.limit else "NO"
@@ -61,16 +61,23 @@ def _goal_cells(res: TaskResult) -> tuple[str, str]:
     return goal.label, f"{met} ({shown})"
 
 
+def _goal_tools(tools: Sequence[str]) -> list[str]:
+    """The columns that have goals: dualtape (eager) always, the replay column if run."""
+    return ["dualtape"] + ([REPLAY] if REPLAY in tools else [])
+
+
 def markdown_table(results: Sequence[TaskResult], tools: Sequence[str] = TOOLS) -> str:
-    """The main table: one row per task, one ratio column per tool."""
-    head = ["task", "baseline", "t(baseline)", *tools, "dualtape goal", "met"]
+    """The main table: one row per task, one ratio column per tool, then the goals."""
+    goal_head = {"dualtape": ["dualtape goal", "met"], REPLAY: ["replay goal", "met"]}
+    head = ["task", "baseline", "t(baseline)", *tools,
+            *(h for t in _goal_tools(tools) for h in goal_head[t])]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for res in results:
         base = res.baseline
         t_base = fmt_time(base.timing.median) if base.timing else base.status
-        goal, met = _goal_cells(res)
+        goals = [c for t in _goal_tools(tools) for c in _goal_cells(res, t)]
         row = [res.task.title, res.task.baseline_name, t_base,
-               *(_cell(res, t) for t in tools), goal, met]
+               *(_cell(res, t) for t in tools), *goals]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
@@ -115,7 +122,10 @@ def markdown(results: Sequence[TaskResult], meta: dict[str, Any],
              "Ratios are t(tool) / t(baseline), medians measured in the same run; "
              "lower is better, 1x = as fast as the hand-coded baseline. "
              "FAIL = wrong result or error (not timed); skip = tool or feature missing; "
-             "* = too slow to repeat: one timed call after the checked one.", "",
+             "* = too slow to repeat: one timed call after the checked one. "
+             "`dualtape` is eager (traced on every call); `dualtape-replay` is `dt.compile` "
+             "(recorded once in the untimed setup, the generated code replayed in the "
+             "timed call).", "",
              markdown_table(results, tools), "", "## Details", ""]
     for res in results:
         extra = _extras(res, tools)
@@ -136,8 +146,8 @@ def to_json(results: Sequence[TaskResult], meta: dict[str, Any]) -> dict[str, An
     """Everything measured, JSON-ready."""
     rows = []
     for res in results:
-        goal = res.task.goal
-        value = goal_value(res)
+        goal, replay_goal = res.task.goal, res.task.replay_goal
+        value, replay_value = goal_value(res), goal_value(res, REPLAY)
         rows.append({
             "name": res.task.name,
             "title": res.task.title,
@@ -145,6 +155,10 @@ def to_json(results: Sequence[TaskResult], meta: dict[str, Any]) -> dict[str, An
             "goal": goal.label if goal else None,
             "goal_value": value,
             "goal_met": (value <= goal.limit) if goal and value is not None else None,
+            "replay_goal": replay_goal.label if replay_goal else None,
+            "replay_goal_value": replay_value,
+            "replay_goal_met": (replay_value <= replay_goal.limit)
+            if replay_goal and replay_value is not None else None,
             "ops": res.task.ops or None,
             "baseline": _outcome(res.baseline),
             "function": _outcome(res.function),

@@ -120,7 +120,7 @@ def _run_task(task: Task, tools: Sequence[str], settings: Settings, time_it: boo
             if tool == "baseline":
                 pair.append(Paired(call, outcome.timing.number))
         shown = f"{outcome.timing.median * 1e3:.4g} ms" if outcome.timing else outcome.message
-        say(f"  {tool:<10} {outcome.status:<4} {shown:<12} "
+        say(f"  {tool:<15} {outcome.status:<4} {shown:<12} "
             f"[{time.perf_counter() - start:.2f} s with build and check]")
         return outcome
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.peers import REPLAY
+
 Builder = Callable[[Any], Callable[[], Any]]
 
 
@@ -51,7 +53,10 @@ class Task:
         reference: ``problem -> expected`` (independent of the tools).
         baseline: builder of the hand-coded baseline, checked like every tool.
         impls: ``{tool: builder}`` with tool names from ``peers.TOOLS``.
-        goal: the dualtape goal, if the issue sets one.
+        goal: the goal of eager dualtape (column "dualtape"), if an issue sets one.
+        replay_goal: the goal of the replayed column ("dualtape-replay", ``dt.compile``
+            built once, the replay timed): the issue's replay goal where it sets one,
+            else the row's own goal (a replay should not be slower than eager).
         rtol: tolerance of the default check.
         check: ``(problem, result, expected) -> error message or None``; default is
             a norm-relative comparison of the flattened results.
@@ -70,6 +75,7 @@ class Task:
     baseline: Builder
     impls: Mapping[str, Builder]
     goal: Goal | None = None
+    replay_goal: Goal | None = None
     rtol: float = 1e-8
     check: Callable[[Any, Any, Any], str | None] | None = None
     function: Builder | None = None
@@ -77,6 +83,17 @@ class Task:
     ops: int = 0
     baseline_reference: Callable[[Any], Any] | None = None
     notes: list[str] = field(default_factory=list)
+
+    def goal_of(self, tool: str) -> Goal | None:
+        """The goal of column ``tool``: ``goal`` for dualtape, ``replay_goal`` for replay."""
+        return {"dualtape": self.goal, REPLAY: self.replay_goal}.get(tool)
+
+    @property
+    def keywords(self) -> str:
+        """What ``--only`` matches: the name, the title, and "replay" for every row with a
+        replayed implementation (``--only replay`` is the record-once-replay-many group)."""
+        extra = " replay" if REPLAY in self.impls else ""
+        return f"{self.name} {self.title}{extra}".lower()
 
 
 def to_numpy(obj: Any) -> Any:
@@ -120,8 +137,9 @@ def compare(result: Any, expected: Any, rtol: float) -> str | None:
 
 
 def select(tasks: Sequence[Task], pattern: str | None) -> list[Task]:
-    """Tasks whose name or title contains ``pattern`` (case-insensitive; ``,`` = or)."""
+    """Tasks whose name or title contains ``pattern`` (case-insensitive; ``,`` = or);
+    ``replay`` also selects every row with a replayed (``dt.compile``) implementation."""
     if not pattern:
         return list(tasks)
     pats = [p.strip().lower() for p in pattern.split(",") if p.strip()]
-    return [t for t in tasks if any(p in t.name.lower() or p in t.title.lower() for p in pats)]
+    return [t for t in tasks if any(p in t.keywords for p in pats)]

@@ -45,6 +45,29 @@ def pin_threads() -> dict[str, str]:
     return applied
 
 
+#: Size of the block ``settle_allocator`` allocates and frees (just under glibc's
+#: 32 MB ceiling for its dynamic mmap threshold).
+SETTLE_BYTES = 31 * 2**20
+
+
+def settle_allocator() -> str:
+    """Put the C allocator in its steady state before the first row; say what was done.
+
+    glibc serves blocks above its mmap threshold (128 KB at start) with fresh mmaps,
+    whose pages fault in on first touch: on this VM a 2 MB temporary then costs ~10x
+    its arithmetic (scipy's ``rosen_hess`` at n=500: 2.4 ms instead of 0.2 ms). Freeing
+    one mmapped block raises the threshold to that block's size for the rest of the
+    process, so row timings depended on which rows ran before. Freeing one 31 MB block
+    first puts every row in the state a long-running process reaches anyway.
+    """
+    import numpy as np
+
+    block = np.empty(SETTLE_BYTES // 8)
+    del block
+    return f"one {SETTLE_BYTES >> 20} MB block allocated and freed before the first row " \
+           f"(glibc mmap threshold raised, as in any long-running process)"
+
+
 @dataclass
 class Timing:
     """Per-call times in seconds: the median of ``samples`` samples of ``number`` calls."""

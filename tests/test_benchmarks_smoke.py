@@ -1,7 +1,8 @@
 """Smoke test of the speed suite: correctness checks only, tiny sizes, never timings.
 
-Every baseline must match its independent reference; every dualtape implementation
-must match it too (skipped until the dualtape core exists). The hand-written MLP
+Every baseline must match its independent reference; every dualtape implementation,
+eager and replayed (``dt.compile``), must match it too (skipped until the dualtape core
+exists). The hand-written MLP
 backward pass is checked against central differences. No peer is imported.
 """
 
@@ -14,9 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from benchmarks.peers import REPLAY
 from benchmarks.report import markdown, markdown_table
 from benchmarks.runner import FAIL, OK, SKIP, Outcome, TaskResult, check_one, run_task
-from benchmarks.spec import Goal, Task, compare
+from benchmarks.spec import Goal, Task, compare, select
 from benchmarks.tasks import all_tasks
 from benchmarks.tasks.mlp_numpy import Net, init_params, loss_and_grads, loss_generic, make_batch
 from benchmarks.timing import Settings, Timing, measure
@@ -58,6 +60,26 @@ def test_dualtape_matches_reference(task: Task) -> None:
     if outcome.status == SKIP:
         pytest.skip(outcome.message)
     assert outcome.status == OK, outcome.message
+
+
+@needs_core
+@pytest.mark.parametrize("task", [t for t in TASKS if REPLAY in t.impls], ids=lambda t: t.name)
+def test_replayed_matches_reference(task: Task) -> None:
+    """dt.compile in the builder (recorded elsewhere), replayed at the row's input."""
+    problem = task.setup()
+    outcome, _ = check_one(task, REPLAY, task.impls[REPLAY], problem,
+                           _expected(task, problem, baseline=False))
+    if outcome.status == SKIP:
+        pytest.skip(outcome.message)
+    assert outcome.status == OK, outcome.message
+
+
+def test_only_replay_selects_the_replayed_rows() -> None:
+    chosen = select(TASKS, "replay")
+    assert chosen and all(REPLAY in t.impls for t in chosen)
+    assert {t.name for t in chosen} >= {"scalar-chain", "rosen-grad-n10", "mlp-course",
+                                        "lbfgsb-n10"}
+    assert "course-seed-object" not in {t.name for t in chosen}
 
 
 @pytest.mark.parametrize("net", [Net((7, 5, 3), True), Net((7, 4, 4, 3), False)],
@@ -110,6 +132,21 @@ def test_report_shows_ratio_skip_and_goal() -> None:
     assert "torch not installed" in text
 
 
+def test_report_has_replay_goal_column() -> None:
+    task = Task(name="t", title="t", baseline_name="b", setup=lambda: None,
+                reference=lambda p: None, baseline=lambda p: (lambda: None),
+                impls={}, goal=Goal(6.0), replay_goal=Goal(2.0))
+    res = TaskResult(
+        task, Outcome("baseline", OK, timing=Timing(1e-3, 1e-3, 1)), None,
+        {"dualtape": Outcome("dualtape", OK, timing=Timing(3e-3, 3e-3, 1)),
+         REPLAY: Outcome(REPLAY, OK, timing=Timing(1.5e-3, 1.5e-3, 1))},
+    )
+    table = markdown_table([res], ["dualtape", REPLAY])
+    assert "| dualtape goal | met | replay goal | met |" in table
+    assert "| 3x | 1.5x | <= 6x | yes (3x) | <= 2x | yes (1.5x) |" in table
+    assert "replay goal" not in markdown_table([res], ["dualtape"])
+
+
 def test_compare_is_norm_relative() -> None:
     assert compare([1.0, 2.0], np.array([1.0, 2.0 + 1e-12]), 1e-10) is None
     assert "max abs error" in compare([1.0, 2.1], np.array([1.0, 2.0]), 1e-10)
@@ -126,4 +163,5 @@ def test_cli_lists_tasks() -> None:
     out = subprocess.run([sys.executable, "-m", "benchmarks", "--list"], cwd=ROOT,
                          capture_output=True, text=True, check=True, timeout=120).stdout
     names = {line.split()[0] for line in out.splitlines() if line.strip()}
-    assert {"scalar-chain", "rosen-grad-n1000000", "mlp-course", "newton-cg-n100"} <= names
+    assert {"scalar-chain", "rosen-grad-n10", "rosen-grad-n10000", "rosen-grad-n1000000",
+            "mlp-course", "newton-cg-n100"} <= names

@@ -1,7 +1,9 @@
 """Second order on extended Rosenbrock (task 5): dense Hessian and Hessian-vector product.
 
 Baselines: ``scipy.optimize.rosen_hess`` and ``rosen_hess_prod``. The peers use their
-forward-over-reverse transforms (autograd: its own hessian / reverse-over-reverse hvp).
+forward-over-reverse transforms (autograd: its own hessian / reverse-over-reverse hvp);
+the replayed column ``cf.hessian`` / ``cf.hvp``: forward mode over the replayed
+reverse sweep.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ def _hess_dualtape(p: Pair) -> Callable[[], Any]:
     return lambda: h(p[0])
 
 
+def _hess_replay(p: Pair) -> Callable[[], Any]:
+    cf = peers.dualtape_compile()(rosen_generic, 0.5 * p[0] + 0.25)
+    return peers.no_retrace(cf, lambda: cf.hessian(p[0]))
+
+
 def _hess_autograd(p: Pair) -> Callable[[], Any]:
     ag, anp = peers.autograd()
     h = ag.hessian(lambda v: rosen_generic(v, anp.sum))
@@ -61,6 +68,12 @@ def _hvp_dualtape(p: Pair) -> Callable[[], Any]:
     hvp = peers.dualtape_feature("hvp")
     x, v = p
     return lambda: hvp(rosen_generic, x, v)
+
+
+def _hvp_replay(p: Pair) -> Callable[[], Any]:
+    x, v = p
+    cf = peers.dualtape_compile()(rosen_generic, 0.5 * x + 0.25)
+    return peers.no_retrace(cf, lambda: cf.hvp(v, x))
 
 
 def _hvp_autograd(p: Pair) -> Callable[[], Any]:
@@ -103,12 +116,14 @@ def make_tasks(scale: str) -> list[Task]:
             baseline=lambda p: (lambda: rosen_hess(p[0])),
             impls={
                 "dualtape": _hess_dualtape,
+                peers.REPLAY: _hess_replay,
                 "autograd": _hess_autograd,
                 "torch": _hess_torch,
                 "jax": _hess_jax,
                 "jax-jit": lambda p: _hess_jax(p, jit=True),
             },
             goal=Goal(3.0),
+            replay_goal=Goal(3.0),
             rtol=1e-10,
         ),
         Task(
@@ -120,12 +135,14 @@ def make_tasks(scale: str) -> list[Task]:
             baseline=lambda p: (lambda: rosen_hess_prod(*p)),
             impls={
                 "dualtape": _hvp_dualtape,
+                peers.REPLAY: _hvp_replay,
                 "autograd": _hvp_autograd,
                 "torch": _hvp_torch,
                 "jax": _hvp_jax,
                 "jax-jit": lambda p: _hvp_jax(p, jit=True),
             },
             goal=Goal(3.0),
+            replay_goal=Goal(3.0),
             rtol=1e-10,
         ),
     ]

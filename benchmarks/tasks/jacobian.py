@@ -71,6 +71,20 @@ def _dualtape(transform: str) -> Callable[[Any], Callable[[], Any]]:
     return build
 
 
+#: ``Compiled.jacobian`` mode of each dualtape transform.
+REPLAY_MODE = {"jacrev": "reverse", "jacfwd": "forward", "jacobian": "auto"}
+
+
+def _replay(transform: str) -> Callable[[Any], Callable[[], Any]]:
+    def build(p: tuple[np.ndarray, np.ndarray]) -> Callable[[], Any]:
+        A, x = p
+        cf = peers.dualtape_compile()(lambda v: F(v, A), x + 0.1)  # A is a constant
+        mode = REPLAY_MODE[transform]
+        return peers.no_retrace(cf, lambda: cf.jacobian(x, mode=mode))
+
+    return build
+
+
 def _autograd(p: tuple[np.ndarray, np.ndarray]) -> Callable[[], Any]:
     ag, anp = peers.autograd()
     A, x = p
@@ -117,14 +131,17 @@ def make_tasks(scale: str) -> list[Task]:
                 baseline=_baseline,
                 impls={
                     "dualtape": _dualtape(transform),
+                    peers.REPLAY: _replay(transform),
                     "autograd": _autograd,
                     "torch": _torch(mode),
                     "jax": _jax(mode, jit=False),
                     "jax-jit": _jax(mode, jit=True),
                 },
                 goal=Goal(goal),
+                replay_goal=Goal(goal),
                 rtol=1e-10,
-                notes=[f"peers use jac{mode}; autograd has reverse mode only"],
+                notes=[f"peers use jac{mode}; autograd has reverse mode only; replay: "
+                       f"cf.jacobian(x, mode={REPLAY_MODE[transform]!r})"],
             )
         )
     return tasks

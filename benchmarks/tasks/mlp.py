@@ -2,7 +2,8 @@
 
 Every implementation starts from the same parameters; the check compares the update
 of its first step with the hand-written NumPy step (``mlp_numpy``), then each timed
-call takes one more step on its own state.
+call takes one more step on its own state. The replayed column compiles the loss over
+the parameter dict once (``dt.compile``, untimed) and replays its gradient.
 """
 
 from __future__ import annotations
@@ -127,6 +128,23 @@ def _dualtape_grad(p: Problem) -> Callable[[], Any]:
     return step
 
 
+def _replay(p: Problem) -> Callable[[], Any]:
+    """dt.compile of the loss over the parameter dict and the batch (the net static),
+    recorded once in the builder; the step replays its gradient, then SGD in NumPy."""
+    compile_ = peers.dualtape_compile()
+    params, velocity = copy_state(p["params"])
+    X, Y, net = p["X"], p["Y"], p["net"]
+    example = {k: v + 0.01 for k, v in params.items()}  # recorded away from the start
+    cf = compile_(loss_generic, example, X, Y, net, static_argnums=(3,))
+    peers.no_retrace(cf, lambda: cf.grad(params, X, Y, net))
+
+    def step() -> Any:
+        sgd_momentum(params, velocity, cf.grad(params, X, Y, net))
+        return params
+
+    return step
+
+
 def _autograd(p: Problem) -> Callable[[], Any]:
     ag, anp = peers.autograd()
     params, velocity = copy_state(p["params"])
@@ -216,26 +234,30 @@ def make_tasks(scale: str) -> list[Task]:
             reference=lambda p: one_step(p["params"], p["X"], p["Y"], p["net"]),
             baseline=_baseline,
             check=_check,
-            notes=["BatchNorm uses batch statistics only (no running stats)"]
-            if net.batchnorm else [],
         )
+        bn = ["BatchNorm uses batch statistics only (no running stats)"] if net.batchnorm else []
         tasks.append(Task(
             name=name,
             title=f"MLP step {net.label} batch {batch}",
             impls={
                 "dualtape": _dualtape_nn,
+                peers.REPLAY: _replay,
                 "autograd": _autograd,
                 "torch": _torch,
                 "jax": _jax,
                 "jax-jit": lambda p: _jax(p, jit=True),
             },
             goal=Goal(goal),
+            replay_goal=Goal(goal),
+            notes=[*bn, "dualtape: nn modules + optim.SGD; dualtape-replay: dt.compile of the "
+                   "loss over the parameter dict (batch as input), SGD-momentum in NumPy"],
             **common,
         ))
         tasks.append(Task(
             name=f"{name}-grad",
             title=f"MLP step {net.label} batch {batch}, dt.grad over a dict",
             impls={"dualtape": _dualtape_grad},
+            notes=bn,
             **common,
         ))
     return tasks
