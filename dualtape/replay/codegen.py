@@ -2,10 +2,9 @@
 
 The forward sweep calls each primitive's implementation directly; the reverse sweep
 calls each vjp rule directly and accumulates adjoints (in place into buffers the
-sweep created: ``accumulate``); the tangent sweep calls each jvp rule. Source is
-compiled once with ``compile()``. With ``dispatch=True`` the same source calls the
-primitives themselves, so it runs on traced values too (Duals: Hessian-vector
-products, forward over the compiled reverse sweep).
+sweep created: ``accumulate``); the tangent sweep calls each jvp rule. The unbatched
+gradient and tangent sweeps write elementwise and simple linear steps out as NumPy
+expressions instead. Source is compiled once with ``compile()``.
 """
 
 from __future__ import annotations
@@ -91,7 +90,7 @@ HELPERS = {"_unb": _unb, "_reshape": np.reshape, "_broadcast_to": np.broadcast_t
 
 
 class Source:
-    """Emits the sweeps of one program; ``functions(dispatch)`` compiles them."""
+    """Emits the sweeps of one program; ``functions()`` compiles them."""
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
@@ -104,7 +103,9 @@ class Source:
             self.ns[f"v{n.id}"] = n.value
         self.ns.update(ARRAY_MATH)
         self.text = "\n\n".join([self._value(), self._forward(), self._backward(),
-                                 self._value_and_grad(), self._jvp(), self._grad()])
+                                 self._value_and_grad(), self._jvp(batched=True),
+                                 self._jvp(batched=False),
+                                 self._grad()])
         self.accumulated = self._n_accumulated
 
     # ---- operands ----
@@ -338,19 +339,70 @@ class Source:
                          f"return {self.outputs()}, ({''.join(g + ', ' for g in grads)})")
 
     # ---- the tangent sweep ----
-    def _jvp(self) -> str:
+    def _tangent_of(self, a: Any) -> str | None:
+        if type(a) is Ref and a.diff and self.nodes[a.node].active:
+            return f"t{a.node}" + (f"[{a.index}]" if a.index is not None else "")
+        return None
+
+    def _inline_tangent(self, n, batched: bool) -> str | None:
+        """A tangent written as a NumPy expression: elementwise nodes as the sum of
+        partial * tangent, linear nodes of one traced operand as the op itself (unbatched;
+        batched only basic indexing, behind the batch axis)."""
+        tans = [self._tangent_of(a) for a in n.args]
+        if n.fn.kind == "linear" and n.fn.name != "setitem" and not n.multiple and all(
+                t is None for t in tans[1:]) and tans[0] is not None:
+            if _basic_getitem(n):
+                idx = ((slice(None),) if batched else ()) + n.kwargs["idx"]
+                return f"{tans[0]}[{self.const(idx)}]"
+            if batched:
+                return None
+            args = [tans[0]] + [self.operand(a) for a in n.args[1:]]
+            args += [f"{k}={self.operand(v)}" for k, v in n.kwargs.items()]
+            self.ns[f"P{n.id}"] = n.fn
+            return f"P{n.id}({', '.join(args)})"
+        partials = self._inline_partials(n)
+        if partials is None:
+            return None
+        names = dict(zip("xy", (self.operand(a) for a in n.args)), ans=f"v{n.id}")
+        shapes = dict(zip("xy", (np.shape(value_of(self.nodes[a.node], a)) if type(a) is Ref
+                                 else np.shape(a) for a in n.args)), ans=np.shape(n.value))
+        terms, term_shapes = [], []
+        for k, t, p in zip("xy", tans, partials):
+            if t is None:
+                continue
+            if batched and len(shapes[k]) < len(shapes["ans"]):
+                return None  # the batch axis would not line up
+            used = set(re.findall(r"\{(\w+)\}", p))
+            if p in ("1", "-1"):
+                terms.append(t if p == "1" else f"(-{t})")
+            else:
+                terms.append(f"{t} * ({p.format(**names)})")
+            term_shapes.append(np.broadcast_shapes(shapes[k], *(shapes[u] for u in used)))
+        if not terms:
+            return None
+        expr = " + ".join(terms)
+        if np.broadcast_shapes(*term_shapes) != shapes["ans"]:
+            if batched:
+                return None
+            expr = f"_broadcast_to({expr}, {shapes['ans']!r})"
+        return expr
+
+    def _jvp(self, batched: bool) -> str:
+        """The tangent sweep: ``jvp`` for tangents with one leading batch axis (Jacobians),
+        ``tangent`` for one direction."""
         tans = [f"t{i}" for i in self.prog.diff_inputs]
         lines = self.forward_lines()
         lines.append(f"_b = _batch(t{self.prog.diff_inputs[0]}, v{self.prog.diff_inputs[0]})"
-                     if self.prog.diff_inputs else "_b = ()")
+                     if self.prog.diff_inputs and batched else "_b = ()")
         for n in self.prog.nodes:
             if n.kind != "prim" or not n.active:
                 continue
+            expr = self._inline_tangent(n, batched)
+            if expr is not None:
+                lines.append(f"t{n.id} = {expr}")
+                continue
             self.ns[f"J{n.id}"] = n.fn.jvp
-            targs = ", ".join(
-                (f"t{a.node}" + (f"[{a.index}]" if a.index is not None else ""))
-                if type(a) is Ref and a.diff and self.nodes[a.node].active else "None"
-                for a in n.args)
+            targs = ", ".join(self._tangent_of(a) or "None" for a in n.args)
             args = ", ".join(self.operand(a) for a in n.args)
             lines.append(f"t{n.id} = J{n.id}([{targs}], v{n.id}, [{args}], "
                          f"{self.kwargs_dict(n)})")
@@ -360,21 +412,20 @@ class Source:
                 outs.append(f"t{o.node}" + (f"[{o.index}]" if o.index is not None else ""))
             else:
                 outs.append(f"_ct(None, {self.operand(o)}, _b)")
-        return _function("jvp", self.params + tans, lines,
+        return _function("jvp" if batched else "tangent", self.params + tans, lines,
                          f"return {self.outputs()}, ({''.join(t + ', ' for t in outs)})")
 
-    def functions(self, dispatch: bool) -> dict[str, Callable]:
-        """Compile the sweeps; ``dispatch`` calls primitives (traced-value safe)."""
+    def functions(self) -> dict[str, Callable]:
+        """Compile the sweeps (each primitive bound to its NumPy implementation)."""
         ns = dict(self.ns)
         ns["_NOKW"] = {}
-        if not dispatch:
-            for n in self.prog.nodes:
-                if n.kind == "prim":
-                    ns[f"P{n.id}"] = n.fn.impl
+        for n in self.prog.nodes:
+            if n.kind == "prim":
+                ns[f"P{n.id}"] = n.fn.impl
         code = compile(self.text, f"<dualtape replay {id(self.prog):x}>", "exec")
         exec(code, ns)
         return {k: ns[k] for k in ("value", "forward", "backward", "value_and_grad", "jvp",
-                                   "grad")}
+                                   "tangent", "grad")}
 
 
 def _refs(x: Any):
@@ -399,12 +450,15 @@ def release_early(body: list[str], ret: str) -> list[str]:
         for name in _NAME.findall(line):
             last[name] = i
     keep = set(_NAME.findall(ret))
+    dying: dict[int, list[str]] = {}
+    for name, i in last.items():
+        if name not in keep:
+            dying.setdefault(i, []).append(name)
     out: list[str] = []
     for i, line in enumerate(body):
         out.append(line)
-        dead = sorted(n for n, j in last.items() if j == i and n not in keep)
-        if dead and not line.startswith("if "):
-            out.append("del " + ", ".join(dead))
+        if i in dying and not line.startswith("if "):
+            out.append("del " + ", ".join(sorted(dying[i])))
     return out
 
 

@@ -11,16 +11,19 @@ from typing import Any
 
 import numpy as np
 
-from ..dual import Dual
 from ..errors import ArgnumsError, ShapeError
+from ..jacobians import hessian
 from ..registry import Box
-from ..transforms import new_level, normalize_argnums, to_numpy
+from ..transforms import grad, jvp, normalize_argnums, to_numpy
 from ..tree import flatten, unflatten
 from .codegen import Retrace, Source
+from .compressed import ColumnPlan, plan_columns
 from .guards import same
 from .ir import Program, Ref, format_program, optimize, value_of
 from .record import Layout, Recorder
 from .scalar import FLOAT_ERRORS, ScalarSource
+
+_UNPLANNED = object()
 
 
 class RetraceWarning(UserWarning):
@@ -37,7 +40,7 @@ class Variant:
     fns: dict
     size_recorded: int
     scalar_fns: dict | None = None
-    _dispatch: dict | None = None
+    hessian_plan: Any = _UNPLANNED  # set by Compiled.hessian: a ColumnPlan, or None for dense
 
     @cached_property
     def out_shape(self) -> tuple:
@@ -63,12 +66,6 @@ class Variant:
         if name == "value":
             return self.fns["value"](*inputs)
         return self.fns["grad"](*inputs)
-
-    def dispatching(self) -> dict:
-        """The same sweeps calling primitives, for traced (Dual) values."""
-        if self._dispatch is None:
-            self._dispatch = self.source.functions(dispatch=True)
-        return self._dispatch
 
     @cached_property
     def plain_args(self) -> bool:
@@ -126,6 +123,15 @@ class Variant:
         return inputs
 
 
+def _dense_forward_jacobian(v: Variant, x: list, xin: np.ndarray) -> np.ndarray:
+    """Jacobian of a program whose output has the shape of its one input (a gradient),
+    one batched tangent sweep over the identity."""
+    eye = np.eye(xin.size, dtype=xin.dtype).reshape((xin.size,) + xin.shape)
+    _, (t,) = v.fns["jvp"](*x, eye)
+    return np.moveaxis(np.asarray(t).reshape((xin.size,) + xin.shape), 0, -1).reshape(
+        xin.shape + xin.shape)
+
+
 def _as_numpy(x: Any) -> Any:
     """A result as NumPy gives it: float64 scalars for 0-d, arrays otherwise."""
     if type(x) is float:
@@ -164,6 +170,7 @@ class Compiled:
         self.retraces = 0
         self.last_retrace = ""
         self._lock = threading.Lock()
+        self._gradient: Compiled | None = None
 
     # ---- recording and choosing a variant ----
     def record(self, *args: Any) -> Variant:
@@ -179,7 +186,7 @@ class Compiled:
         optimize(prog)
         source = Source(prog)
         scalar = ScalarSource(prog)
-        variant = Variant(prog, layout, source, source.functions(dispatch=False), size,
+        variant = Variant(prog, layout, source, source.functions(), size,
                           scalar.functions() if scalar.ok else None)
         with self._lock:
             self.variants.insert(0, variant)
@@ -297,9 +304,18 @@ class Compiled:
             nums = v.layout.argnums
             if len(tangents) != len(nums):
                 raise ShapeError(f"{self.fname}: {len(tangents)} tangents for argnums {nums}")
-            t_leaves = [np.asarray(t, dtype=np.result_type(p)) for i, tan in zip(nums, tangents)
-                        for t, p in zip(flatten(tan)[0], flatten(primals[i])[0])]
-            outs, touts = v.fns["jvp"](*x, *t_leaves)
+            t_leaves = []
+            for i, tan in zip(nums, tangents):
+                (t_tree, t_spec), (p_tree, p_spec) = flatten(tan), flatten(primals[i])
+                if t_spec != p_spec:
+                    raise ShapeError(f"{self.fname}: the tangent of argument {i} has structure "
+                                     f"{t_spec}, the argument has {p_spec}")
+                for t, p in zip(t_tree, p_tree):
+                    if np.shape(t) != np.shape(p):
+                        raise ShapeError(f"{self.fname}: tangent of shape {np.shape(t)} for "
+                                         f"argument {i} of shape {np.shape(p)}")
+                    t_leaves.append(np.asarray(t, dtype=np.result_type(p)))
+            outs, touts = v.fns["tangent"](*x, *t_leaves)
             return self._outputs(v, outs), self._outputs(v, touts)
         return self._run(how, primals)
 
@@ -307,13 +323,8 @@ class Compiled:
         """The Jacobian of the (single-leaf) output with respect to the single argnum,
         shape ``out.shape + in.shape``, by batched replays (forward or reverse)."""
         def how(v: Variant, x: list) -> Any:
-            prog = v.program
-            if len(prog.diff_inputs) != 1 or len(prog.outputs) != 1:
-                raise ShapeError(f"{self.fname}: .jacobian handles one array argument and one "
-                                 f"array output; use dt.jacobian for pytrees")
-            xin = x[prog.inputs.index(prog.diff_inputs[0])]
-            outs = v.fns["value"](*x)
-            n_in, out_shape = xin.size, np.shape(outs[0])
+            xin = self._single_input(v, x)
+            n_in, out_shape = xin.size, v.out_shape
             n_out = int(np.prod(out_shape))
             use = mode if mode != "auto" else ("forward" if n_in <= n_out else "reverse")
             if use in ("forward", "fwd"):
@@ -321,36 +332,79 @@ class Compiled:
                 _, (t,) = v.fns["jvp"](*x, eye)
                 return np.moveaxis(np.asarray(t).reshape((n_in,) + out_shape), 0, -1).reshape(
                     out_shape + xin.shape)
-            eye = np.eye(n_out, dtype=np.result_type(outs[0])).reshape((n_out,) + out_shape)
+            dtype = np.result_type(value_of(v.program.node_map()[v.program.outputs[0].node],
+                                            v.program.outputs[0])) \
+                if type(v.program.outputs[0]) is Ref else np.float64
+            eye = np.eye(n_out, dtype=dtype).reshape((n_out,) + out_shape)
             _, (g,) = v.fns["value_and_grad"](*x, eye)
             return np.asarray(g).reshape(out_shape + xin.shape)
         return self._run(how, args)
 
-    def _forward_over_reverse(self, args: tuple, tangent: Any, batched: bool) -> Any:
-        def how(v: Variant, x: list) -> Any:
-            prog = v.program
-            if len(prog.diff_inputs) != 1:
-                raise ShapeError(f"{self.fname}: hvp/hessian need one array argument in argnums")
-            k = prog.inputs.index(prog.diff_inputs[0])
-            level = new_level()
-            duals = list(x)
-            duals[k] = Dual._make(x[k], np.asarray(tangent, dtype=x[k].dtype), level, batched)
-            _, (g,) = v.dispatching()["value_and_grad"](*duals, 1.0)
-            if isinstance(g, Dual) and g._level == level:
-                return np.asarray(g._tangent)
-            return np.zeros(((len(tangent),) if batched else ()) + x[k].shape, x[k].dtype)
-        return self._run(how, args)
+    def _single_input(self, v: Variant, x: list) -> np.ndarray:
+        prog = v.program
+        if len(prog.diff_inputs) != 1 or len(prog.outputs) != 1:
+            raise ShapeError(f"{self.fname}: .jacobian/.hessian handle one array argument "
+                             f"and one array output; use dt.jacobian/dt.hessian for pytrees")
+        return x[prog.inputs.index(prog.diff_inputs[0])]
+
+    def gradient(self) -> Compiled:
+        """The gradient of f, itself recorded and replayed: its tangent sweep gives
+        Hessian-vector products, its forward Jacobian the Hessian (forward over reverse,
+        all generated code). Guards of f are guards of the gradient too."""
+        if self._gradient is None:
+            if not isinstance(self._argnums, (int, np.integer)):
+                raise ArgnumsError(f"{self.fname}: hvp/hessian differentiate one argument; "
+                                   f"give an int argnums (got {self._argnums!r})")
+            g = grad(self.f, argnums=self._argnums, has_aux=self.has_aux)
+            of_f = (lambda *a: g(*a)[0]) if self.has_aux else g
+            of_f.__name__ = f"grad({getattr(self.f, '__name__', 'f')})"
+            self._gradient = Compiled(of_f, self._argnums, tuple(self.static_argnums), False,
+                                      self.warn, self.max_variants)
+        return self._gradient
 
     def hvp(self, v: Any, *args: Any) -> np.ndarray:
-        """Hessian-vector product H(args) @ v (forward over the replayed reverse sweep)."""
-        return self._forward_over_reverse(args, v, batched=False)
+        """Hessian-vector product H(args) @ v: the replayed gradient's tangent sweep."""
+        gradient = self.gradient()
+        if self._traced(args) or self._traced((v,)):  # inside another transform: eager
+            k = self._argnums
+
+            def at(y: Any) -> Any:
+                return gradient.f(*args[:k], y, *args[k + 1:])
+            return jvp(at, (args[k],), (v,))[1]
+        _, hv = gradient.jvp(args, (v,))
+        return hv
 
     def hessian(self, *args: Any) -> np.ndarray:
-        """The Hessian of scalar f with respect to its single array argument."""
-        x = np.asarray(args[self._argnums if isinstance(self._argnums, int) else 0])
-        eye = np.eye(x.size, dtype=x.dtype).reshape((x.size,) + x.shape)
-        h = self._forward_over_reverse(args, eye, batched=True)
-        return h.reshape(x.shape + x.shape)
+        """The Hessian of scalar f with respect to its argument: the forward Jacobian of
+        the replayed gradient, compressed by the path's Hessian pattern when it is sparse
+        (detected once per recorded path and checked against the dense sweep)."""
+        gradient = self.gradient()
+        if self._traced(args):  # inside another transform: eager
+            return hessian(self.f, argnums=self._argnums)(*args)
+
+        def how(v: Variant, x: list) -> Any:
+            xin = self._single_input(v, x)
+            if v.hessian_plan is _UNPLANNED:
+                v.hessian_plan = self._hessian_plan(v, x, xin, args)
+            plan = v.hessian_plan
+            if plan is None:
+                return _dense_forward_jacobian(v, x, xin)
+            _, (t,) = v.fns["jvp"](*x, plan.seeds.reshape((plan.n_colors,) + xin.shape))
+            return plan.assemble(np.asarray(t)).reshape(xin.shape + xin.shape)
+        return gradient._run(how, args)
+
+    def _hessian_plan(self, v: Variant, x: list, xin: np.ndarray,
+                      args: tuple) -> ColumnPlan | None:
+        k = self._argnums
+        plan = plan_columns(lambda y: self.f(*args[:k], y, *args[k + 1:]), xin)
+        if plan is None:
+            return None
+        dense = _dense_forward_jacobian(v, x, xin).reshape(xin.size, xin.size)
+        _, (t,) = v.fns["jvp"](*x, plan.seeds.reshape((plan.n_colors,) + xin.shape))
+        scale = float(np.max(np.abs(dense), initial=0.0))
+        ok = np.allclose(plan.assemble(np.asarray(t)), dense, rtol=1e-10,
+                         atol=1e-12 * scale, equal_nan=True)
+        return plan if ok else None  # a pattern the values contradict is never used
 
     # ---- inspection ----
     def __str__(self) -> str:

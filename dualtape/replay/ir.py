@@ -5,6 +5,7 @@ operands by ``Ref`` (an earlier node, or one result of a multi-result node) or h
 them as constants. The passes are the ones every course on static graphs lists:
 
 * ``fold_constants``: nodes that read only static inputs are replaced by their value;
+* ``simplify_algebra``: x * 1, x - 0, -(-x) become x; uniform constant arrays scalars;
 * ``eliminate_dead_code``: nodes that reach neither an output nor a checked guard go;
 * ``eliminate_common_subexpressions``: a second identical call reuses the first;
 * ``mark_active``: which nodes depend on a differentiated input (the others need no
@@ -195,6 +196,80 @@ def eliminate_common_subexpressions(prog: Program) -> None:
     prog.outputs = [rename(o) if type(o) is Ref else o for o in prog.outputs]
 
 
+def _is_constant(x: Any, c: float) -> bool:
+    return type(x) is not Ref and isinstance(x, (float, int, np.ndarray, np.generic)) and \
+        not isinstance(x, bool) and np.size(x) > 0 and bool(np.all(np.asarray(x) == c))
+
+
+def _identity_operand(n: Node, nodes: dict[int, Node]) -> Ref | None:
+    """The operand ``n`` merely passes on (x * 1, 1 * x, x - 0, -(-x); not x + 0, which
+    turns -0.0 into 0.0), when doing so changes neither shape nor dtype; else None."""
+    name = getattr(n.fn, "name", "")
+    if n.kind != "prim" or n.kwargs or n.multiple:
+        return None
+    if name == "neg":
+        (r,) = n.args
+        inner = nodes.get(r.node) if type(r) is Ref else None
+        if inner is not None and getattr(inner.fn, "name", "") == "neg" and not inner.kwargs:
+            keep = inner.args[0]
+            return keep if type(keep) is Ref else None
+        return None
+    unit = {"mul": 1.0, "sub": 0.0}.get(name)
+    if unit is None or len(n.args) != 2:
+        return None
+    candidates = n.args[:1] if name == "sub" else n.args
+    for k, r in enumerate(candidates):
+        other = n.args[1 - k]
+        if type(r) is Ref and _is_constant(other, unit):
+            v = value_of(nodes[r.node], r)
+            if np.shape(v) == np.shape(n.value) and np.result_type(v) == np.result_type(
+                    n.value):
+                return r
+    return None
+
+
+def _scalar_constants(n: Node, nodes: dict[int, Node]) -> list:
+    """Operands of an elementwise node with a constant array of one repeated value
+    become that value as a NumPy scalar of the same dtype, when the other operands
+    already have the result's shape (same result, no array read)."""
+    args = list(n.args)
+    for k, a in enumerate(args):
+        if not isinstance(a, np.ndarray) or a.size == 0 or a.ndim == 0:
+            continue
+        others = [np.shape(value_of(nodes[r.node], r)) if type(r) is Ref else np.shape(r)
+                  for j, r in enumerate(args) if j != k]
+        flat = a.reshape(-1)
+        if np.broadcast_shapes((), *others) == np.shape(n.value) and bool(
+                np.all(flat == flat[0])):
+            args[k] = flat[0]
+    return args
+
+
+@_logged("algebraic simplification")
+def simplify_algebra(prog: Program) -> None:
+    """Drop operations that return an operand unchanged (multiplying by ones,
+    subtracting zeros, a double negation), and read a constant array of one repeated
+    value as a scalar: recorded gradients are full of broadcast seeds."""
+    nodes = prog.node_map()
+    alias: dict[int, Ref] = {}
+
+    def rename(r: Ref) -> Ref:
+        a = alias.get(r.node) if r.index is None else None
+        return r if a is None else Ref(a.node, a.index, a.diff and r.diff)
+    kept = []
+    for n in prog.nodes:
+        n.args, n.kwargs = substitute(n.args, rename), substitute(n.kwargs, rename)
+        if n.kind == "prim" and getattr(n.fn, "kind", "") == "elementwise":
+            n.args = _scalar_constants(n, nodes)
+        same_as = _identity_operand(n, nodes)
+        if same_as is None:
+            kept.append(n)
+        else:
+            alias[n.id] = same_as
+    prog.nodes = kept
+    prog.outputs = [rename(o) if type(o) is Ref else o for o in prog.outputs]
+
+
 def mark_active(prog: Program) -> Program:
     """A node is active if a differentiable operand comes from an active node."""
     active = set(prog.diff_inputs)
@@ -206,8 +281,8 @@ def mark_active(prog: Program) -> Program:
     return prog
 
 
-PASSES = (fold_constants, eliminate_dead_code, eliminate_common_subexpressions,
-          eliminate_dead_code)
+PASSES = (fold_constants, simplify_algebra, eliminate_dead_code,
+          eliminate_common_subexpressions, eliminate_dead_code)
 
 
 def optimize(prog: Program) -> Program:
