@@ -90,7 +90,7 @@ HELPERS = {"_unb": _unb, "_reshape": np.reshape, "_broadcast_to": np.broadcast_t
 
 
 class Source:
-    """Emits the sweeps of one program; ``functions()`` compiles them."""
+    """Emits the sweeps of one program; ``functions()`` compiles them as needed."""
 
     def __init__(self, prog: Program) -> None:
         self.prog = prog
@@ -102,10 +102,10 @@ class Source:
         for n in self.static:
             self.ns[f"v{n.id}"] = n.value
         self.ns.update(ARRAY_MATH)
-        self.text = "\n\n".join([self._value(), self._forward(), self._backward(),
-                                 self._value_and_grad(), self._jvp(batched=True),
-                                 self._jvp(batched=False),
-                                 self._grad()])
+        self.makers: dict[str, Callable[[], str]] = {
+            "value": self._value, "forward": self._forward, "backward": self._backward,
+            "value_and_grad": self._value_and_grad, "jvp": lambda: self._jvp(batched=True),
+            "tangent": lambda: self._jvp(batched=False), "grad": self._grad}
         self.accumulated = self._n_accumulated
 
     # ---- operands ----
@@ -415,17 +415,37 @@ class Source:
         return _function("jvp" if batched else "tangent", self.params + tans, lines,
                          f"return {self.outputs()}, ({''.join(t + ', ' for t in outs)})")
 
-    def functions(self) -> dict[str, Callable]:
-        """Compile the sweeps (each primitive bound to its NumPy implementation)."""
+    def text(self, name: str) -> str:
+        """The Python source of sweep ``name`` (one of ``makers``)."""
+        return self.makers[name]()
+
+    def compile_sweep(self, name: str) -> Callable:
+        """Generate and compile one sweep (each primitive bound to its implementation)."""
+        text = self.text(name)
         ns = dict(self.ns)
         ns["_NOKW"] = {}
         for n in self.prog.nodes:
             if n.kind == "prim":
                 ns[f"P{n.id}"] = n.fn.impl
-        code = compile(self.text, f"<dualtape replay {id(self.prog):x}>", "exec")
-        exec(code, ns)
-        return {k: ns[k] for k in ("value", "forward", "backward", "value_and_grad", "jvp",
-                                   "tangent", "grad")}
+        exec(compile(text, f"<dualtape replay {name} {id(self.prog):x}>", "exec"), ns)
+        return ns[name]
+
+    def functions(self) -> Sweeps:
+        """The sweeps by name, each generated and compiled on first use (a long program
+        costs Python's compiler most of the recording time)."""
+        return Sweeps(self)
+
+
+class Sweeps(dict):
+    """name -> compiled sweep, filled on first lookup."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+
+    def __missing__(self, name: str) -> Callable:
+        fn = self[name] = self.source.compile_sweep(name)
+        return fn
 
 
 def _refs(x: Any):
