@@ -104,8 +104,10 @@ class Source:
         self.ns.update(ARRAY_MATH)
         self.makers: dict[str, Callable[[], str]] = {
             "value": self._value, "forward": self._forward, "backward": self._backward,
-            "value_and_grad": self._value_and_grad, "jvp": lambda: self._jvp(batched=True),
-            "tangent": lambda: self._jvp(batched=False), "grad": self._grad}
+            "value_and_grad": self._value_and_grad, "grad": self._grad,
+            "jvp": lambda: self._jvp(batched=False, values=True),
+            "tangents": lambda: self._jvp(batched=False, values=False),
+            "batched_tangents": lambda: self._jvp(batched=True, values=False)}
         self.accumulated = self._n_accumulated
 
     # ---- operands ----
@@ -144,10 +146,11 @@ class Source:
         return f"{'P' if n.kind == 'prim' else 'G'}{n.id}({', '.join(args)})"
 
     # ---- the forward sweep ----
-    def forward_lines(self) -> list[str]:
+    def forward_lines(self, live: set[int] | None = None) -> list[str]:
+        """The forward sweep; with ``live``, only those nodes (and every checked guard)."""
         lines = []
         for n in self.prog.nodes:
-            if n.kind == "input":
+            if n.kind == "input" or live is not None and n.id not in live:
                 continue
             if n.kind == "prim":
                 self.ns[f"P{n.id}"] = n.fn
@@ -165,6 +168,17 @@ class Source:
             else:
                 lines.append(f"if not _same({self.call(n)}, R{n.id}): _retrace({n.id})")
         return lines
+
+    def live_forward(self, read: set[int]) -> set[int]:
+        """Nodes whose values a sweep reading ``read`` needs, with every checked guard and
+        what it reads (a replay must still check every guard)."""
+        live = set(read) | {n.id for n in self.prog.nodes
+                            if n.kind == "guard" and n.guard.checked}
+        for n in reversed(self.prog.nodes):
+            if n.id in live:
+                live.update(r.node for r in _refs(n.args))
+                live.update(r.node for r in _refs(n.kwargs))
+        return live
 
     def outputs(self) -> str:
         return "(" + "".join(self.operand(o) + ", " for o in self.prog.outputs) + ")"
@@ -373,27 +387,28 @@ class Source:
             if batched and len(shapes[k]) < len(shapes["ans"]):
                 return None  # the batch axis would not line up
             used = set(re.findall(r"\{(\w+)\}", p))
-            if p in ("1", "-1"):
-                terms.append(t if p == "1" else f"(-{t})")
+            if p in ("1", "-1"):  # signed terms: x - y, not x + (-y)
+                terms.append((p == "-1", t))
             else:
-                terms.append(f"{t} * ({p.format(**names)})")
+                terms.append((False, f"{t} * ({p.format(**names)})"))
             term_shapes.append(np.broadcast_shapes(shapes[k], *(shapes[u] for u in used)))
         if not terms:
             return None
-        expr = " + ".join(terms)
+        expr = f"(-{terms[0][1]})" if terms[0][0] else terms[0][1]
+        expr += "".join(f" {'-' if minus else '+'} {term}" for minus, term in terms[1:])
         if np.broadcast_shapes(*term_shapes) != shapes["ans"]:
             if batched:
                 return None
             expr = f"_broadcast_to({expr}, {shapes['ans']!r})"
         return expr
 
-    def _jvp(self, batched: bool) -> str:
-        """The tangent sweep: ``jvp`` for tangents with one leading batch axis (Jacobians),
-        ``tangent`` for one direction."""
+    def _jvp(self, batched: bool, values: bool) -> str:
+        """A tangent sweep: for tangents with one leading batch axis (Jacobians) or for
+        one direction; ``values`` also returns f's outputs. The forward part computes only
+        what the tangents (and outputs, if returned) read."""
         tans = [f"t{i}" for i in self.prog.diff_inputs]
-        lines = self.forward_lines()
-        lines.append(f"_b = _batch(t{self.prog.diff_inputs[0]}, v{self.prog.diff_inputs[0]})"
-                     if self.prog.diff_inputs and batched else "_b = ()")
+        lines = [f"_b = _batch(t{self.prog.diff_inputs[0]}, v{self.prog.diff_inputs[0]})"
+                 if self.prog.diff_inputs and batched else "_b = ()"]
         for n in self.prog.nodes:
             if n.kind != "prim" or not n.active:
                 continue
@@ -412,8 +427,12 @@ class Source:
                 outs.append(f"t{o.node}" + (f"[{o.index}]" if o.index is not None else ""))
             else:
                 outs.append(f"_ct(None, {self.operand(o)}, _b)")
-        return _function("jvp" if batched else "tangent", self.params + tans, lines,
-                         f"return {self.outputs()}, ({''.join(t + ', ' for t in outs)})")
+        tangents = f"({''.join(t + ', ' for t in outs)})"
+        ret = f"return {self.outputs()}, {tangents}" if values else f"return {tangents}"
+        read = {int(m) for m in re.findall(r"\bv(\d+)", "\n".join(lines) + ret)}
+        name = ("batched_" if batched else "") + ("jvp" if values else "tangents")
+        return _function(name, self.params + tans,
+                         self.forward_lines(self.live_forward(read)) + lines, ret)
 
     def text(self, name: str) -> str:
         """The Python source of sweep ``name`` (one of ``makers``)."""

@@ -127,7 +127,7 @@ def _dense_forward_jacobian(v: Variant, x: list, xin: np.ndarray) -> np.ndarray:
     """Jacobian of a program whose output has the shape of its one input (a gradient),
     one batched tangent sweep over the identity."""
     eye = np.eye(xin.size, dtype=xin.dtype).reshape((xin.size,) + xin.shape)
-    _, (t,) = v.fns["jvp"](*x, eye)
+    (t,) = v.fns["batched_tangents"](*x, eye)
     return np.moveaxis(np.asarray(t).reshape((xin.size,) + xin.shape), 0, -1).reshape(
         xin.shape + xin.shape)
 
@@ -315,7 +315,7 @@ class Compiled:
                         raise ShapeError(f"{self.fname}: tangent of shape {np.shape(t)} for "
                                          f"argument {i} of shape {np.shape(p)}")
                     t_leaves.append(np.asarray(t, dtype=np.result_type(p)))
-            outs, touts = v.fns["tangent"](*x, *t_leaves)
+            outs, touts = v.fns["jvp"](*x, *t_leaves)
             return self._outputs(v, outs), self._outputs(v, touts)
         return self._run(how, primals)
 
@@ -329,7 +329,7 @@ class Compiled:
             use = mode if mode != "auto" else ("forward" if n_in <= n_out else "reverse")
             if use in ("forward", "fwd"):
                 eye = np.eye(n_in, dtype=xin.dtype).reshape((n_in,) + xin.shape)
-                _, (t,) = v.fns["jvp"](*x, eye)
+                (t,) = v.fns["batched_tangents"](*x, eye)
                 return np.moveaxis(np.asarray(t).reshape((n_in,) + out_shape), 0, -1).reshape(
                     out_shape + xin.shape)
             dtype = np.result_type(value_of(v.program.node_map()[v.program.outputs[0].node],
@@ -371,8 +371,24 @@ class Compiled:
             def at(y: Any) -> Any:
                 return gradient.f(*args[:k], y, *args[k + 1:])
             return jvp(at, (args[k],), (v,))[1]
-        _, hv = gradient.jvp(args, (v,))
-        return hv
+        last = gradient.variants[0] if gradient.variants else None
+        if last is not None and last.plain_args and type(v) is np.ndarray:
+            x = last.bind_plain(args)  # the common case, without the general machinery
+            if x is not None:
+                k = last.program.inputs.index(last.program.diff_inputs[0])
+                if v.shape == x[k].shape and v.dtype == x[k].dtype:
+                    try:
+                        return _as_numpy(last.fns["tangents"](*x, v)[0])
+                    except Retrace:
+                        pass
+
+        def how(var: Variant, x: list) -> Any:
+            xin = self._single_input(var, x)
+            if np.shape(v) != xin.shape:
+                raise ShapeError(f"{self.fname}: hvp vector of shape {np.shape(v)} for an "
+                                 f"argument of shape {xin.shape}")
+            return _as_numpy(var.fns["tangents"](*x, np.asarray(v, dtype=xin.dtype))[0])
+        return gradient._run(how, args)
 
     def hessian(self, *args: Any) -> np.ndarray:
         """The Hessian of scalar f with respect to its argument: the forward Jacobian of
@@ -389,7 +405,8 @@ class Compiled:
             plan = v.hessian_plan
             if plan is None:
                 return _dense_forward_jacobian(v, x, xin)
-            _, (t,) = v.fns["jvp"](*x, plan.seeds.reshape((plan.n_colors,) + xin.shape))
+            seeds = plan.seeds.reshape((plan.n_colors,) + xin.shape)
+            (t,) = v.fns["batched_tangents"](*x, seeds)
             return plan.assemble(np.asarray(t)).reshape(xin.shape + xin.shape)
         return gradient._run(how, args)
 
@@ -400,7 +417,8 @@ class Compiled:
         if plan is None:
             return None
         dense = _dense_forward_jacobian(v, x, xin).reshape(xin.size, xin.size)
-        _, (t,) = v.fns["jvp"](*x, plan.seeds.reshape((plan.n_colors,) + xin.shape))
+        seeds = plan.seeds.reshape((plan.n_colors,) + xin.shape)
+        (t,) = v.fns["batched_tangents"](*x, seeds)
         scale = float(np.max(np.abs(dense), initial=0.0))
         ok = np.allclose(plan.assemble(np.asarray(t)), dense, rtol=1e-10,
                          atol=1e-12 * scale, equal_nan=True)
