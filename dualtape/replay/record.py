@@ -88,7 +88,8 @@ class Recorder:
     def run(self, f: Callable, args: tuple, argnums: tuple, static: frozenset,
             has_aux: bool, fname: str) -> tuple[Program, Layout]:
         tape, level = self.tape, self.level
-        layout_args, new_args, inputs, diff, shapes = [], [], [], [], []
+        layout_args, new_args, inputs, shapes = [], [], [], []
+        diff_of: dict[int, list] = {i: [] for i in argnums}  # gradients come in argnums order
         static_inputs: set = set()
         for i, a in enumerate(args):
             if i in static:
@@ -115,7 +116,7 @@ class Recorder:
                 inputs.append(slot)
                 shapes.append((np.shape(value), np.result_type(value)))
                 if i in argnums:
-                    diff.append(slot)
+                    diff_of[i].append(slot)
                 kinds.append(("input", slot))
                 boxed.append(Tensor._make(value, tape, slot, None, level))
             layout_args.append(("tree", spec, kinds))
@@ -127,6 +128,7 @@ class Recorder:
         finally:
             tape.closed = True
         out, aux = split_aux(out, has_aux, fname)
+        diff = [slot for i in argnums for slot in diff_of[i]]
         out_leaves, out_spec = flatten(out)
         aux_leaves, aux_spec = flatten(aux) if has_aux else ([], None)
         prog = self._program(inputs, diff, out_leaves + aux_leaves, static_inputs, fname)

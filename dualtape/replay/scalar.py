@@ -36,10 +36,13 @@ def _is_scalar64(v: Any) -> bool:
                                       and v.dtype == np.float64)
 
 
-def _literal(x: Any) -> str | None:
+def _literal(x: Any, as_float: bool = False) -> str | None:
+    """Python source of a finite real constant (a float literal if ``as_float``: a
+    partial derivative such as ``{y}`` of ``x * 3`` must give a float gradient)."""
     if type(x) in (int, float) or (isinstance(x, (np.generic, np.ndarray))
                                    and np.shape(x) == () and np.result_type(x).kind in "fi"):
-        v = float(x) if np.result_type(x).kind == "f" or type(x) is float else int(x)
+        v = float(x) if as_float or np.result_type(x).kind == "f" or type(x) is float \
+            else int(x)
         if not math.isfinite(v):
             return None
         return f"({v!r})" if v < 0 else repr(v)
@@ -156,7 +159,8 @@ class ScalarSource:
             if settled is None:
                 continue
             g, depth = settled
-            names = dict(zip("xy", (self._operand(a) for a in n.args)), ans=f"v{n.id}")
+            names = dict(zip("xy", (f"v{a.node}" if type(a) is Ref else _literal(a, True)
+                                    for a in n.args)), ans=f"v{n.id}")
             for a, partial in self._partials_used(n, nodes):
                 if partial == "1":
                     term = g

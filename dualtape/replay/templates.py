@@ -33,7 +33,7 @@ def templates(n) -> tuple[str, ...]:
     src = n.fn.scalar
     if n.fn.name == "pow":  # Python's ** turns a negative base complex: use math.pow
         y = n.args[1]
-        if type(y) is not Ref and float(y) == int(float(y)):
+        if type(y) is not Ref and np.ndim(y) == 0 and float(y).is_integer():
             k = int(float(y))
             partial = {0: "0.0", 1: "1.0", 2: "2.0 * {x}"}.get(k, f"{k} * {{x}} ** {k - 1}")
             return (f"{{x}} ** {k}", partial, src[2])
