@@ -15,6 +15,8 @@ from .debug import NaNError, debug_nans
 from .dual import Dual
 from .errors import (
     ArgnumsError,
+    ChunkError,
+    DistributedError,
     DualtapeError,
     MemoryCapError,
     NonDifferentiableInputError,
@@ -47,7 +49,8 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time these load lazil
 __version__ = "0.1.0"
 
 __all__ = [
-    "ArgnumsError", "Compiled", "Dual", "DualtapeError", "Function", "JacobianPlan",
+    "ArgnumsError", "ChunkError", "Compiled", "DistributedError", "Dual", "DualtapeError",
+    "Function", "JacobianPlan",
     "MemoryCapError", "NaNError", "NoRuleError", "NonDifferentiableInputError", "ShapeError",
     "Tape", "TapeError", "Tensor", "TracerConversionError", "array", "check_grads", "compile",
     "debug_nans", "defderiv", "defjvp", "defvjp", "explain_jacobian",
@@ -59,8 +62,9 @@ __all__ = [
 
 # The deep-learning layer sits on top of the core and is not needed to take a
 # derivative, so `import dualtape` does not pay for it: `dt.nn`, `dt.optim` and
-# `dt.data` are imported on first attribute access (PEP 562).
-_LAZY_SUBMODULES = ("data", "nn", "optim")
+# `dt.data` are imported on first attribute access (PEP 562); so is `dt.distribute`
+# (work on executors), which the transforms import only when given executor=.
+_LAZY_SUBMODULES = ("data", "distribute", "nn", "optim")
 
 
 def __getattr__(name):

@@ -48,3 +48,22 @@ class ArgnumsError(DualtapeError, ValueError):
 
 class MemoryCapError(DualtapeError, MemoryError):
     """A dense result would exceed the memory cap; a matrix-free or sparse method is suggested."""
+
+
+class DistributedError(DualtapeError, RuntimeError):
+    """Work could not be sent to an executor's workers (e.g. an unpicklable function)."""
+
+
+class ChunkError(DistributedError):
+    """One task sent to an executor failed: a chunk of directions, a grid point or a start.
+
+    The message names the task (``label``, e.g. "chunk 2 of 4 (directions 4 to 5 of 8)");
+    the worker's exception is chained as ``__cause__``. ``index`` is the task's position.
+    """
+
+    def __init__(self, message: str, index: int = -1, label: str = "") -> None:
+        super().__init__(message)
+        self.index, self.label = index, label
+
+    def __reduce__(self):  # picklable with its attributes (it may cross processes)
+        return type(self), (self.args[0], self.index, self.label)

@@ -139,6 +139,19 @@ def _itemsize(values: list) -> int:
     return max([np.result_type(plain(v)).itemsize for v in values] + [4])
 
 
+def _reverse_pass(rec: Recording, start: int, k: int, keep: bool, out_shapes: list,
+                  offsets: np.ndarray) -> list:
+    """One batched sweep with the cotangent directions [start, start + k) (rows of the
+    identity over the flattened outputs, which start at ``offsets``): the cotangent of
+    every input leaf."""
+    cts = []
+    for off, shape, v in zip(offsets, out_shapes, rec.out_vals):
+        e = _identity_rows(start, k, int(off), _size(shape), np.result_type(plain(v)))
+        cts.append(None if e is None else e.reshape((k,) + shape))
+    grads = rec.pullback(cts, batch=(k,), keep=keep)
+    return [g for gs in grads for g in gs]
+
+
 def _reverse(rec: Recording, single: bool, chunk, max_memory, what="Jacobian") -> Any:
     out_shapes = [np.shape(plain(v)) for v in rec.out_vals]
     in_vals = [v for _, vals in rec.in_specs for v in vals]
@@ -150,13 +163,7 @@ def _reverse(rec: Recording, single: bool, chunk, max_memory, what="Jacobian") -
     blocks = []
     for start in range(0, n_out, plan.chunk):
         k = min(plan.chunk, n_out - start)
-        cts = []
-        for off, shape, v in zip(offsets, out_shapes, rec.out_vals):
-            e = _identity_rows(start, k, int(off), _size(shape), np.result_type(plain(v)))
-            cts.append(None if e is None else e.reshape((k,) + shape))
-        last = start + k >= n_out
-        grads = rec.pullback(cts, batch=(k,), keep=not last)
-        blocks.append([g for gs in grads for g in gs])
+        blocks.append(_reverse_pass(rec, start, k, start + k < n_out, out_shapes, offsets))
     if not blocks:
         blocks = [[np.zeros((0,) + s) for s in in_shapes]]
     return _structure(_assemble(blocks, out_shapes, in_shapes, True), rec.out_spec,
@@ -164,8 +171,12 @@ def _reverse(rec: Recording, single: bool, chunk, max_memory, what="Jacobian") -
 
 
 def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           chunk: int | None = None, max_memory: int | None = None) -> Callable:
+           chunk: int | None = None, max_memory: int | None = None,
+           executor: Any = None) -> Callable:
     """Jacobian by reverse mode: one recording, then batched cotangent sweeps.
+
+    ``executor=``: each chunk of cotangents (one recording, one sweep) is one task on a
+    worker of any ``concurrent.futures.Executor`` (see :mod:`dualtape.distribute`).
 
     >>> import numpy as np, dualtape as dt
     >>> dt.jacrev(lambda x: np.array([1.0, 2.0]) * x[0] ** 2)(np.array([3.0, 1.0]))
@@ -175,6 +186,10 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     fname = f"jacrev({getattr(f, '__name__', 'f')})"
 
     def jac(*args: Any, **kwargs: Any) -> Any:
+        if executor is not None:
+            from .distribute import dense_jacobian
+            return dense_jacobian(f, args, kwargs, argnums, "reverse", has_aux, chunk,
+                                  max_memory, executor, fname)
         nums, single = normalize_argnums(argnums, len(args), fname)
         rec = Recording(f, args, nums, has_aux, fname, kwargs)
         out = _reverse(rec, single, chunk, max_memory)
@@ -182,6 +197,32 @@ def jacrev(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
 
     jac.__name__ = fname
     return jac
+
+
+def _forward_pass(f, args, kwargs, nums, has_aux, fname, level, start, k, in_shapes,
+                  offsets):
+    """One vectorised pass with the tangent directions [start, start + k) (rows of the
+    identity over the flattened inputs, which start at ``offsets``): (tangent of every
+    output leaf, output shapes, output spec, aux (still traced), input specs)."""
+    counter = iter(range(len(in_shapes)))
+
+    def box(v, name):
+        j = next(counter)
+        e = _identity_rows(start, k, int(offsets[j]), _size(in_shapes[j]),
+                           np.result_type(plain(v)))
+        return v if e is None else Dual._make(v, e.reshape((k,) + in_shapes[j]), level)
+
+    new_args, in_specs = trace_inputs(args, nums, box, fname)
+    out, aux = split_aux(f(*new_args, **kwargs), has_aux, fname)
+    leaves, out_spec = flatten(out)
+    cols, out_shapes = [], []
+    for o in leaves:
+        v, d = unbox_output(o, level, Dual, fname)
+        shape = np.shape(plain(v))
+        out_shapes.append(shape)
+        cols.append(d._tangent if d is not None else
+                    np.zeros((k,) + shape, np.result_type(plain(v))))
+    return cols, out_shapes, out_spec, aux, in_specs
 
 
 def _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname,
@@ -201,24 +242,8 @@ def _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname,
     blocks, out_shapes, out_spec, aux, in_specs = [], None, None, None, None
     for start in range(0, max(n_in, 1), plan.chunk):
         k = min(plan.chunk, n_in - start) if n_in else 0
-        counter = iter(range(len(in_vals_all)))
-
-        def box(v, name, start=start, k=k, counter=counter):
-            j = next(counter)
-            e = _identity_rows(start, k, int(offsets[j]), _size(in_shapes[j]),
-                               np.result_type(plain(v)))
-            return v if e is None else Dual._make(v, e.reshape((k,) + in_shapes[j]), level)
-
-        new_args, in_specs = trace_inputs(args, nums, box, fname)
-        out, aux = split_aux(f(*new_args, **kwargs), has_aux, fname)
-        leaves, out_spec = flatten(out)
-        chunk_cols, out_shapes = [], []
-        for o in leaves:
-            v, d = unbox_output(o, level, Dual, fname)
-            shape = np.shape(plain(v))
-            out_shapes.append(shape)
-            chunk_cols.append(d._tangent if d is not None else
-                              np.zeros((k,) + shape, np.result_type(plain(v))))
+        chunk_cols, out_shapes, out_spec, aux, in_specs = _forward_pass(
+            f, args, kwargs, nums, has_aux, fname, level, start, k, in_shapes, offsets)
         blocks.append(chunk_cols)
         if n_in == 0:
             break
@@ -231,8 +256,12 @@ def _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname,
 
 
 def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
-           chunk: int | None = None, max_memory: int | None = None) -> Callable:
+           chunk: int | None = None, max_memory: int | None = None,
+           executor: Any = None) -> Callable:
     """Jacobian by forward mode: ceil(n / chunk) vectorised passes of batched tangents.
+
+    ``executor=``: each chunk of tangents (one pass) is one task on a worker of
+    any ``concurrent.futures.Executor`` (see :mod:`dualtape.distribute`).
 
     >>> import numpy as np, dualtape as dt
     >>> dt.jacfwd(lambda x: np.stack([x[0] * x[1], np.sin(x[0])]))(np.array([0.0, 2.0]))
@@ -242,6 +271,10 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
     fname = f"jacfwd({getattr(f, '__name__', 'f')})"
 
     def jac(*args: Any, **kwargs: Any) -> Any:
+        if executor is not None:
+            from .distribute import dense_jacobian
+            return dense_jacobian(f, args, kwargs, argnums, "forward", has_aux, chunk,
+                                  max_memory, executor, fname)
         nums, single = normalize_argnums(argnums, len(args), fname)
         return _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname)
 
@@ -251,8 +284,11 @@ def jacfwd(f: Callable, argnums: int | Sequence[int] = 0, has_aux: bool = False,
 
 def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
              has_aux: bool = False, chunk: int | None = None,
-             max_memory: int | None = None) -> Callable:
+             max_memory: int | None = None, executor: Any = None) -> Callable:
     """Jacobian with the cheaper mode: forward if n_in <= n_out, else reverse.
+
+    ``executor=``: each chunk of directions is one task on a worker of
+    any ``concurrent.futures.Executor`` (see :mod:`dualtape.distribute`).
 
     >>> import numpy as np, dualtape as dt
     >>> dt.jacobian(lambda x: x ** 2)(np.array([1.0, 3.0]))
@@ -263,6 +299,10 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
     plan_jacobian(1, 1, mode)  # validate the mode name early
 
     def jac(*args: Any, **kwargs: Any) -> Any:
+        if executor is not None:
+            from .distribute import dense_jacobian
+            return dense_jacobian(f, args, kwargs, argnums, mode, has_aux, chunk, max_memory,
+                                  executor, fname)
         nums, single = normalize_argnums(argnums, len(args), fname)
         if mode in ("forward", "fwd"):
             return _forward(f, args, kwargs, nums, single, has_aux, chunk, max_memory, fname)
@@ -280,8 +320,11 @@ def jacobian(f: Callable, argnums: int | Sequence[int] = 0, mode: str = "auto",
 
 
 def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk: int | None = None,
-            max_memory: int | None = None) -> Callable:
+            max_memory: int | None = None, executor: Any = None) -> Callable:
     """Hessian of a scalar function, forward-over-reverse (jacfwd of the gradient).
+
+    ``executor=``: each chunk of tangents (one forward-over-reverse pass) is one task on a
+    worker of any ``concurrent.futures.Executor`` (see :mod:`dualtape.distribute`).
 
     >>> import numpy as np, dualtape as dt
     >>> dt.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 2.0]))
@@ -292,6 +335,10 @@ def hessian(f: Callable, argnums: int | Sequence[int] = 0, chunk: int | None = N
     fname = f"hessian({getattr(f, '__name__', 'f')})"
 
     def hess(*args: Any, **kwargs: Any) -> Any:
+        if executor is not None:
+            from .distribute import dense_jacobian
+            return dense_jacobian(f, args, kwargs, argnums, "forward", False, chunk,
+                                  max_memory, executor, fname, hessian=True)
         nums, single = normalize_argnums(argnums, len(args), fname)
         n = sum(_size(np.shape(plain(leaf))) for i in nums for leaf in flatten(args[i])[0])
         g = grad(f, argnums)

@@ -147,7 +147,8 @@ class _Compressed:
 
     def __init__(self, f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
                  kwargs: dict | None = None, mode: str = "auto", format: str = "csr_array",
-                 seed: int = 0) -> None:
+                 seed: int = 0, executor: Any = None, chunk: int | None = None) -> None:
+        self.executor, self.chunk = executor, chunk  # see dualtape.distribute
         if mode not in ("auto", "forward", "reverse"):
             raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', got {mode!r}")
         if format not in _FORMATS:
@@ -224,6 +225,9 @@ class SparseJacobian(_Compressed):
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """The Jacobian at x (extra arguments go to f) as a scipy CSR array or matrix."""
         x = self._check_x(x)
+        if self.executor is not None:
+            from .distribute import sparse_call
+            return sparse_call(self, x, args, kwargs)
         parts = []
         cf, cr = self.plan.n_colors_fwd, self.plan.n_colors_rev
         if cf:  # all column colors in ONE call of f
@@ -249,6 +253,9 @@ class SparseHessian(_Compressed):
     def __call__(self, x: Any, *args: Any, **kwargs: Any) -> Any:
         """The Hessian at x (extra arguments go to f) as a scipy CSR array or matrix."""
         x = self._check_x(x)
+        if self.executor is not None:
+            from .distribute import sparse_call
+            return sparse_call(self, x, args, kwargs)
         c = self.plan.n_colors_fwd
         if not c:
             return self._assemble([])
@@ -261,7 +268,8 @@ class SparseHessian(_Compressed):
 
 def sparse_jacobian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
                        args: tuple = (), kwargs: dict | None = None, mode: str = "auto",
-                       format: str = "csr_array", seed: int = 0) -> SparseJacobian:
+                       format: str = "csr_array", seed: int = 0, executor: Any = None,
+                       chunk: int | None = None) -> SparseJacobian:
     """Detect (or take) the pattern and color it once; return ``jac(x, *args)`` for reuse.
 
     Args:
@@ -276,6 +284,9 @@ def sparse_jacobian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
             ``"forward"`` (column coloring) or ``"reverse"`` (row coloring).
         format: ``"csr_array"`` or ``"csr_matrix"``.
         seed: seed of the coloring's random tie-breaking.
+        executor: a ``concurrent.futures.Executor``: each chunk of ``chunk`` colors (one
+            per worker by default) is one task; see :mod:`dualtape.distribute`.
+        chunk: colors per task (only with ``executor``).
 
     Returns:
         A :class:`SparseJacobian`; ``print(jac)`` reports pattern, coloring and passes.
@@ -286,12 +297,13 @@ def sparse_jacobian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
     (2, array([-4.,  6.]))
     """
     return SparseJacobian(f, x_example, sparsity, args=args, kwargs=kwargs, mode=mode,
-                          format=format, seed=seed)
+                          format=format, seed=seed, executor=executor, chunk=chunk)
 
 
 def sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
                     kwargs: dict | None = None, mode: str = "auto",
-                    format: str = "csr_array") -> Any:
+                    format: str = "csr_array", executor: Any = None,
+                    chunk: int | None = None) -> Any:
     """The Jacobian of f at x as a scipy.sparse CSR array of shape (f(x).size, x.size).
 
     Same arguments as :func:`sparse_jacobian_fn`; to evaluate at many points, build the
@@ -305,8 +317,8 @@ def sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple 
     >>> dt.sparse_jacobian(lambda x: x * x[0], np.ones(3), format="csr_matrix").nnz
     5
     """
-    return SparseJacobian(f, x, sparsity, args=args, kwargs=kwargs, mode=mode,
-                          format=format)(x, *args, **(kwargs or {}))
+    return SparseJacobian(f, x, sparsity, args=args, kwargs=kwargs, mode=mode, format=format,
+                          executor=executor, chunk=chunk)(x, *args, **(kwargs or {}))
 
 
 def jacobian_sparsity(f: Callable, x: Any, *, args: tuple = (),
@@ -337,7 +349,8 @@ def hessian_sparsity(f: Callable, x: Any, *, args: tuple = (),
 
 def sparse_hessian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
                       args: tuple = (), kwargs: dict | None = None, format: str = "csr_array",
-                      seed: int = 0) -> SparseHessian:
+                      seed: int = 0, executor: Any = None,
+                      chunk: int | None = None) -> SparseHessian:
     """Detect (or take) the Hessian pattern and color it symmetrically once; return
     ``hess(x, *args)`` computing the Hessian by forward-over-reverse products.
 
@@ -350,11 +363,12 @@ def sparse_hessian_fn(f: Callable, x_example: Any, sparsity: Any = "auto", *,
            [-2.,  4., -2.]]))
     """
     return SparseHessian(f, x_example, sparsity, args=args, kwargs=kwargs, format=format,
-                         seed=seed)
+                         seed=seed, executor=executor, chunk=chunk)
 
 
 def sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple = (),
-                   kwargs: dict | None = None, format: str = "csr_array") -> Any:
+                   kwargs: dict | None = None, format: str = "csr_array",
+                   executor: Any = None, chunk: int | None = None) -> Any:
     """The Hessian of scalar f at x as a scipy.sparse CSR array of shape (x.size, x.size).
 
     >>> import numpy as np, dualtape as dt
@@ -363,8 +377,8 @@ def sparse_hessian(f: Callable, x: Any, sparsity: Any = "auto", *, args: tuple =
            [2., 0., 0.],
            [0., 0., 0.]])
     """
-    return SparseHessian(f, x, sparsity, args=args, kwargs=kwargs,
-                         format=format)(x, *args, **(kwargs or {}))
+    return SparseHessian(f, x, sparsity, args=args, kwargs=kwargs, format=format,
+                         executor=executor, chunk=chunk)(x, *args, **(kwargs or {}))
 
 
 def explain_sparse_jacobian(f: Callable, x: Any, sparsity: Any = "auto",

@@ -12,11 +12,14 @@ examples:
   dualtape compare dense --n 4,16,64,256 --m 4,64 --cost 3 --csv out.csv --plot out.png
   dualtape compare rosenbrock --n 10,100,1000
   dualtape compare mymodel.py:residuals --shape 10 --shape 100 --jac mymodel.py:jac
+  dualtape compare dense --workers 2                 # grid points on 2 local processes
+  dualtape compare dense --scheduler tcp://127.0.0.1:8786   # ... or on a Dask cluster
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 HELP = "forward vs reverse vs finite differences: time, memory, accuracy, crossover"
@@ -57,9 +60,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-memory", action="store_true",
                         help="skip the tracemalloc pass (faster)")
     parser.add_argument("--no-progress", action="store_true", help="no progress output")
+    parser.add_argument("--workers", type=int, default=0, metavar="N",
+                        help="run the grid points as tasks on N local processes (times of "
+                             "points running side by side compete for cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="run the grid points as tasks on the Dask cluster at ADDRESS "
+                             "(needs the 'distributed' extra); a file.py:function must be "
+                             "readable there, a module:function importable")
 
 
-def _study(args: argparse.Namespace):
+@contextlib.contextmanager
+def _executor(args: argparse.Namespace):
+    """None, a ProcessPoolExecutor (--workers) or a Dask client's executor (--scheduler)."""
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ImportError("--scheduler needs dask.distributed: "
+                              "pip install 'dualtape[distributed]'") from None
+        with Client(args.scheduler) as client:
+            yield client.get_executor()
+    elif args.workers and args.workers > 0:
+        from concurrent.futures import ProcessPoolExecutor
+        with ProcessPoolExecutor(args.workers) as pool:
+            yield pool
+    else:
+        yield None
+
+
+def _study(args: argparse.Namespace, executor=None):
     from dualtape import study
     from dualtape.study.resolve import load_callable, parse_ints
 
@@ -72,6 +101,7 @@ def _study(args: argparse.Namespace):
         "memory": not args.no_memory,
         "progress": not args.no_progress,
         "threads": args.threads or None,
+        "executor": executor,
     }
     ns = parse_ints(args.n) if args.n else list(study.QUICK_NS if quick else study.DEFAULT_NS)
     if ":" in args.problem:
@@ -87,7 +117,8 @@ def _study(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> int:
     from dualtape.study import have_matplotlib, plot_study
     try:
-        result = _study(args)
+        with _executor(args) as executor:
+            result = _study(args, executor)
     except (ValueError, ImportError) as exc:
         print(f"dualtape compare: {exc}", file=sys.stderr)
         return 2

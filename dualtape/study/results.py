@@ -125,7 +125,8 @@ class Study:
         parts = [describe(self.machine) if self.machine else "",
                  f"problem: {s.get('problem', '?')}; repeats {s.get('repeats')} "
                  f"(median reported, >= {s.get('min_time', 0) * 1e3:g} ms per sample); "
-                 f"accuracy against: {self.reference}",
+                 f"accuracy against: {self.reference}"
+                 + (f"; points run on {s['executor']}" if s.get("executor") else ""),
                  "", "Time per Jacobian (median, ms)", self.table("time"),
                  "", "Peak memory during one Jacobian (tracemalloc, KiB)", self.table("memory"),
                  "", f"Relative error, max|J - J_ref| / max|J_ref| (J_ref: {self.reference})",

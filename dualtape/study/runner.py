@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -73,10 +74,37 @@ def measure(p: Problem, method: str, repeats: int = 5, min_time: float = 2e-3,
     return rec
 
 
+_warmed = False
+
+
+@dataclass
+class _Point:
+    """One grid point, every method: the task a worker runs under ``executor=``."""
+
+    methods: list
+    repeats: int
+    min_time: float
+    budget: float
+    memory: bool
+    threads: int | None
+
+    def __call__(self, p: Problem) -> tuple[list[Record], str]:
+        global _warmed
+        with limit_threads(self.threads):
+            if not _warmed:  # once per worker process, as the serial run does once
+                for meth in self.methods:
+                    measure(p, meth, repeats=1, min_time=0.0, budget=0.0, memory=False)
+                _warmed = True
+            ref, ref_name = _reference(p)
+            return [measure(p, meth, self.repeats, self.min_time, self.budget, self.memory,
+                            ref) for meth in self.methods], ref_name
+
+
 def compare_problems(problems: Sequence[Problem], methods: Sequence[str] | None = None,
                      repeats: int = 5, min_time: float = 2e-3, budget: float = 2.0,
                      memory: bool = True, progress: bool = True, threads: int | None = None,
-                     title: str = "compare", settings: dict[str, Any] | None = None) -> Study:
+                     title: str = "compare", settings: dict[str, Any] | None = None,
+                     executor: Any = None) -> Study:
     """Run every method on every problem.
 
     Args:
@@ -91,12 +119,19 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] | None 
         threads: limit BLAS threads (needs threadpoolctl); None leaves them alone.
         title: the progress bar's title.
         settings: extra settings to record in the report.
+        executor: a ``concurrent.futures.Executor``: each grid point is one task (all its
+            methods, timed on the worker; the records come back in grid order). Tasks
+            running side by side compete for cores and memory bandwidth, so give the pool
+            no more workers than cores if the times are to be compared.
 
     Returns:
         A :class:`~dualtape.study.results.Study`.
     """
     methods = list(methods) if methods else parse_methods("", list(DEFAULT_CHUNKS))
     records, refs = [], set()
+    if executor is not None:
+        return _distributed(problems, methods, repeats, min_time, budget, memory, progress,
+                            threads, title, settings, executor)
     with limit_threads(threads), Progress(len(problems) * len(methods), title,
                                           enabled=progress) as bar:
         machine = machine_info()
@@ -113,6 +148,28 @@ def compare_problems(problems: Sequence[Problem], methods: Sequence[str] | None 
     info.update(repeats=repeats, min_time=min_time, budget=budget, threads=threads,
                 methods=list(methods))
     return Study(records, machine, info, "; ".join(sorted(refs)))
+
+
+def _distributed(problems, methods, repeats, min_time, budget, memory, progress, threads,
+                 title, settings, executor) -> Study:
+    from ..distribute import map_ordered, workers_of
+    task = _Point(methods, repeats, min_time, budget, memory, threads)
+    labels = [f"grid point {i} of {len(problems)} (n={p.n}, m={p.m})"
+              for i, p in enumerate(problems)]
+    with Progress(len(problems) * len(methods), title, enabled=progress) as bar:
+        def done(i: int) -> None:
+            for meth in methods:
+                bar.step(f"n={problems[i].n} m={problems[i].m} {meth}")
+
+        outs = map_ordered(task, problems, executor, what=title, labels=labels, on_done=done)
+    records = [r for recs, _ in outs for r in recs]
+    info = dict(settings or {})
+    info.update(repeats=repeats, min_time=min_time, budget=budget, threads=threads,
+                methods=list(methods),
+                executor=f"{type(executor).__name__}, {workers_of(executor)} worker(s)")
+    with limit_threads(threads):  # what the workers run with, as the serial run reports
+        machine = machine_info()
+    return Study(records, machine, info, "; ".join(sorted({r for _, r in outs})))
 
 
 def compare(family: str = "dense", ns: Sequence[int] = DEFAULT_NS,
