@@ -10,6 +10,11 @@ Jacobians) are computed exactly by dualtape from the plain NumPy function:
 - :func:`least_squares`, :func:`curve_fit` with the exact (dense or sparse) Jacobian;
 - :func:`root` (scipy's methods plus "newton" and "newton-krylov"), :func:`fsolve`.
 
+Each records the function once with ``dt.compile`` and replays its derivatives
+(``compile="auto"``, the default, once a solve has asked for a few derivatives; eager
+for a function that cannot be recorded, and ``res.compiled`` says which;
+``compile=False`` is always eager).
+
 Parameters may be pytrees (dicts/lists/tuples of arrays); ``res.x`` comes back in
 the same structure and ``res.x_flat`` holds the flat vector. Everything is
 float64, whatever the input dtype: scipy's solvers work in float64 and a float32
@@ -21,11 +26,12 @@ gradient is too coarse for their line searches and stopping tests.
 array([2., 2., 2.])
 """
 
-from ._errors import NonFiniteWarning, ObjectiveError
+from ._errors import CompileError, NonFiniteWarning, ObjectiveError
 from .curve_fit import curve_fit
 from .least_squares import least_squares
 from .minimize import minimize
+from .multistart import multistart
 from .root import fsolve, root
 
-__all__ = ["NonFiniteWarning", "ObjectiveError", "curve_fit", "fsolve", "least_squares",
-           "minimize", "root"]
+__all__ = ["CompileError", "NonFiniteWarning", "ObjectiveError", "curve_fit", "fsolve",
+           "least_squares", "minimize", "multistart", "root"]

@@ -22,7 +22,7 @@ import numpy as np
 
 from ._pytree import Unravel, describe_structure
 
-__all__ = ["EvalContext", "NonFiniteWarning", "ObjectiveError", "format_point"]
+__all__ = ["CompileError", "EvalContext", "NonFiniteWarning", "ObjectiveError", "format_point"]
 
 
 class ObjectiveError(ValueError):
@@ -32,6 +32,16 @@ class ObjectiveError(ValueError):
     shapes do not match x0, a function dualtape cannot differentiate, or an
     exception raised by the function during the solve. The message names the
     function, the solver and, during a solve, the evaluation, iteration and point.
+    """
+
+
+class CompileError(ObjectiveError):
+    """``compile=True`` was asked for, but the function cannot be replayed by ``dt.compile``.
+
+    Raised when recording fails, when the first replay differs from an eager evaluation
+    at the same point, when a replay fails where eager differentiation succeeds, or
+    after too many re-recordings. ``compile="auto"`` (the default) falls back to eager instead and
+    says why in ``res.compile_error``.
     """
 
 

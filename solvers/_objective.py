@@ -10,6 +10,11 @@ float64 vector that scipy passes around:
   ``sparse_hess(x)`` and ``sparse_hessp(x, p)`` through a sparse Hessian;
 - ``value(x)``: a plain (untraced) evaluation, for derivative-free methods.
 
+With :meth:`ScalarObjective.use_compile` the derivatives (gradient, Hessian,
+Hessian-vector products) are replayed from a ``dt.compile`` recording of the flat
+function, falling back to the eager path as described in :mod:`solvers._replay`;
+plain values are always plain calls (already the cheapest way to get them).
+
 A one-entry cache keyed on a copy of ``x`` (compared with ``np.array_equal``)
 serves repeated requests at the same point: scipy asks for the value, then the
 gradient, then the Hessian at one x. ``counts`` records what was computed.
@@ -35,8 +40,24 @@ import numpy as np
 from . import _derivatives as D
 from ._errors import EvalContext, check_finite_vector
 from ._pytree import ravel_pytree
+from ._replay import Replay
 
-__all__ = ["ScalarObjective"]
+__all__ = ["ScalarObjective", "same_point"]
+
+
+def same_point(x: Any, key: np.ndarray | None) -> bool:
+    """Whether ``x`` is the cached point ``key``: bytewise for float64 arrays (the
+    case of every solver call, ten times cheaper than ``np.array_equal``; -0.0 and 0.0
+    then differ, which only costs a recomputation), else ``np.array_equal``.
+
+    >>> same_point(np.array([1.0, 2.0]), np.array([1.0, 2.0])), same_point([1.0], None)
+    (True, False)
+    """
+    if key is None:
+        return False
+    if type(x) is np.ndarray and x.dtype == key.dtype:
+        return x.shape == key.shape and x.tobytes() == key.tobytes()
+    return bool(np.array_equal(x, key))
 
 
 class ScalarObjective:
@@ -72,8 +93,21 @@ class ScalarObjective:
         self._vgh: Callable | None = None
         self._hvp: Callable | None = None
         self._sparse: Callable | None = None
+        self.replay: Replay | None = None
         if check:
             self._check_x0()
+
+    def use_compile(self, mode: Any) -> None:
+        """Replay the derivatives from a ``dt.compile`` recording of fun at x0.
+
+        ``mode`` is "auto" (recorded at the ``AUTO_AFTER``-th derivative; falls back to
+        eager, see ``self.replay.reason``), True (recorded now; raises
+        :class:`~solvers.CompileError` instead of falling back) or False (stay eager).
+        The first replay is checked against an eager evaluation at the same point.
+        """
+        if mode is False:
+            return
+        self.replay = Replay(self.flat, self.x0, mode, self.ctx.who, self.ctx.what)
 
     # ---- the start: plain evaluation with clear errors ----
 
@@ -104,14 +138,15 @@ class ScalarObjective:
     # ---- the one-entry cache ----
 
     def _hit(self, x: np.ndarray) -> bool:
-        return self._key is not None and np.array_equal(x, self._key)
+        return same_point(x, self._key)
 
-    def _store(self, x: np.ndarray, value: float, grad: np.ndarray | None = None,
+    def _store(self, x: np.ndarray, value: float | None, grad: np.ndarray | None = None,
                hess: Any = None, hit: bool | None = None) -> None:
         if not (self._hit(x) if hit is None else hit):
             self._key = np.array(x, dtype=np.float64, copy=True)
-            self._grad = self._hess = None
-        self._value = value
+            self._value = self._grad = self._hess = None
+        if value is not None:
+            self._value = value
         if grad is not None:
             self._grad = grad
         if hess is not None:
@@ -136,9 +171,12 @@ class ScalarObjective:
         hit = self._hit(x)
         if hit and self._grad is not None:
             return self._value, self._grad
-        if self._vg is None:
-            self._vg = D.value_and_grad(self.flat)
-        value, grad = self.ctx.run(lambda: self._vg(x), x, "differentiating")
+        vg = self._vg
+        if vg is None:
+            vg = self._vg = D.value_and_grad(self.flat)
+        rp = self.replay
+        call = (lambda: vg(x)) if rp is None else (lambda: rp.call("value_and_grad", vg, x))
+        value, grad = self.ctx.run(call, x, "differentiating")
         self.counts["value_and_grad"] += 1
         value = float(value)
         grad = np.asarray(grad, dtype=np.float64).reshape(self.n)
@@ -158,10 +196,20 @@ class ScalarObjective:
             return self._hess
         if self._vgh is None:
             self._vgh = D.value_grad_hessian(self.flat)
-        value, grad, hess = self.ctx.run(lambda: self._vgh(x), x, "computing the Hessian of")
+        first: list = []  # the eager pass also gives value and gradient
+
+        def eager(y: np.ndarray) -> np.ndarray:
+            value, grad, hess = self._vgh(y)
+            first.append((float(value), np.asarray(grad, dtype=np.float64).reshape(self.n)))
+            return hess
+
+        rp = self.replay
+        call = (lambda: eager(x)) if rp is None else (lambda: rp.call("hessian", eager, x))
+        hess = self.ctx.run(call, x, "computing the Hessian of")
         self.counts["hess"] += 1
         hess = np.asarray(hess, dtype=np.float64).reshape(self.n, self.n)
-        self._store(x, float(value), np.asarray(grad, dtype=np.float64).reshape(self.n), hess)
+        value, grad = first[0] if first else (None, None)
+        self._store(x, value, grad, hess)
         check_finite_vector(self.ctx, x, hess, "the Hessian")
         return hess
 
@@ -169,8 +217,11 @@ class ScalarObjective:
         """H(x) @ p by forward-over-reverse, never forming H."""
         if self._hvp is None:
             self._hvp = D.hvp(self.flat)
-        out = self.ctx.run(lambda: self._hvp(x, np.asarray(p, dtype=np.float64)), x,
-                           "computing a Hessian-vector product of")
+        p = np.asarray(p, dtype=np.float64).reshape(self.n)
+        rp, hvp = self.replay, self._hvp
+        call = (lambda: hvp(x, p)) if rp is None else \
+            (lambda: rp.call("hvp", lambda v, y: hvp(y, v), p, x))
+        out = self.ctx.run(call, x, "computing a Hessian-vector product of")
         self.counts["hessp"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.n)
 

@@ -6,6 +6,9 @@ cheaper AD mode, or sparse through ``dt.sparse_jacobian_fn``), ``jvp(x, v)``
 (matrix-free) and, for constraints, second derivatives of ``v . fun`` (the
 constraint's part of the Lagrangian Hessian). Outputs are flattened to 1-D.
 The same one-entry cache as the scalar objective serves repeated points.
+After :meth:`VectorFunction.use_compile`, dense Jacobians, Jacobian-vector products
+and the constraint Hessians are replayed from ``dt.compile`` recordings (eager as the
+fallback, see :mod:`solvers._replay`); sparse Jacobians and Hessians stay eager.
 
 >>> import numpy as np
 >>> from solvers._pytree import ravel_pytree
@@ -27,8 +30,10 @@ import numpy as np
 from scipy.sparse.linalg import LinearOperator
 
 from . import _derivatives as D
-from ._errors import EvalContext, check_finite_vector
+from ._errors import CompileError, EvalContext, check_finite_vector
+from ._objective import same_point
 from ._pytree import Unravel
+from ._replay import Replay
 
 __all__ = ["VectorFunction"]
 
@@ -65,6 +70,9 @@ class VectorFunction:
         self._sparse_jac: Callable | None = None
         self._sparse_hess: Callable | None = None
         self._w: np.ndarray | None = None
+        self.replay: Replay | None = None
+        self._weighted_replay: Replay | None = None
+        self._compile: Any = False
         self.m = self._check_x0()
 
     def _check_x0(self) -> int:
@@ -79,6 +87,33 @@ class VectorFunction:
         check_finite_vector(self.ctx, self.x0, value, "the value")
         return value.size
 
+    def use_compile(self, mode: Any) -> None:
+        """Replay the derivatives from a ``dt.compile`` recording of fun at x0.
+
+        ``mode``: "auto" (recorded at the ``AUTO_AFTER``-th derivative, eager fallback,
+        reason in ``self.replay.reason``), True (recorded now; raises
+        :class:`~solvers.CompileError` instead of falling back) or False. A sparse
+        Jacobian is always eager, so with ``sparse=True`` "auto" records nothing and
+        True raises.
+        """
+        if mode is False:
+            return
+        self._compile = mode
+        if self.sparse:
+            self.replay = Replay.not_used(self.ctx.who, self.ctx.what,
+                                          "a sparse Jacobian is computed eagerly by "
+                                          "dt.sparse_jacobian_fn, not replayed")
+            if mode is True:
+                raise CompileError(f"solvers.{self.ctx.who}: compile=True, but "
+                                   f"{self.replay.reason}; use sparse=False to replay a "
+                                   f"dense Jacobian, or compile='auto'")
+            return
+        self.replay = Replay(self.flat, self.x0, mode, self.ctx.who, self.ctx.what)
+
+    def replays(self) -> list[Replay]:
+        """The recordings made for this function (for the result's compile report)."""
+        return [r for r in (self.replay, self._weighted_replay) if r is not None]
+
     def check_jacobian(self) -> None:
         """Differentiate once at x0, so that a non-differentiable function fails now."""
         self.jac(self.x0)
@@ -90,7 +125,7 @@ class VectorFunction:
     # ---- the one-entry cache ----
 
     def _hit(self, x: np.ndarray) -> bool:
-        return self._key is not None and np.array_equal(x, self._key)
+        return same_point(x, self._key)
 
     def _store(self, x: np.ndarray, value: np.ndarray | None, jac: Any = None) -> None:
         if not self._hit(x):
@@ -136,10 +171,19 @@ class VectorFunction:
             return jac
         if self._vj is None:
             self._vj = D.value_and_jacobian(self.flat)
-        value, jac = self.ctx.run(lambda: self._vj(x), x, "differentiating")
+        first: list = []  # the eager pass also gives the value
+
+        def eager(y: np.ndarray) -> np.ndarray:
+            value, jac = self._vj(y)
+            first.append(np.asarray(value, dtype=np.float64).reshape(self.m))
+            return jac
+
+        rp = self.replay
+        call = (lambda: eager(x)) if rp is None else (lambda: rp.call("jacobian", eager, x))
+        jac = self.ctx.run(call, x, "differentiating")
         self.counts["jac"] += 1
         jac = np.asarray(jac, dtype=np.float64).reshape(self.m, self.n)
-        self._store(x, np.asarray(value, dtype=np.float64).reshape(self.m), jac)
+        self._store(x, first[0] if first else None, jac)
         check_finite_vector(self.ctx, x, jac, "the Jacobian")
         return jac
 
@@ -147,8 +191,11 @@ class VectorFunction:
         """J(x) @ v by forward mode, without forming J."""
         if self._jvp is None:
             self._jvp = D.jvp(self.flat)
-        _, out = self.ctx.run(lambda: self._jvp(x, np.asarray(v, dtype=np.float64)), x,
-                              "computing a Jacobian-vector product of")
+        v = np.asarray(v, dtype=np.float64).reshape(self.n)
+        rp, jvp = self.replay, self._jvp
+        call = (lambda: jvp(x, v)) if rp is None else \
+            (lambda: rp.call("jvp", lambda p, t: jvp(p[0], t[0]), (x,), (v,)))
+        _, out = self.ctx.run(call, x, "computing a Jacobian-vector product of")
         self.counts["jvp"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.m)
 
@@ -159,22 +206,49 @@ class VectorFunction:
         flat = self.flat
         return lambda x: np.sum(w * flat(x))
 
+    def _weighted_replay_for(self) -> Replay | None:
+        """``(x, w) -> sum(w * fun(x))`` recorded once (w is data: one recording for
+        every multiplier vector), or None when not compiling."""
+        if self._compile is False or self.sparse:
+            return None
+        if self._weighted_replay is None:
+            flat = self.flat
+
+            def weighted(x: Any, w: Any) -> Any:
+                return np.sum(w * flat(x))
+
+            self._weighted_replay = Replay(weighted, self.x0, self._compile, self.ctx.who,
+                                           f"{self.ctx.what} (Hessian of v . fun)",
+                                           extra=(np.ones(self.m),))
+        return self._weighted_replay
+
     def hess_dense(self, x: np.ndarray, v: np.ndarray) -> np.ndarray:
         """sum_i v_i Hess fun_i(x), dense (forward-over-reverse)."""
-        out = self.ctx.run(lambda: D.hessian(self._weighted(v))(x), x,
-                           "computing the Hessian of")
+        w = np.asarray(v, dtype=np.float64).reshape(self.m)
+        rp = self._weighted_replay_for()
+
+        def eager(y: np.ndarray, w: np.ndarray) -> np.ndarray:
+            return D.hessian(self._weighted(w))(y)
+
+        call = (lambda: eager(x, w)) if rp is None else (lambda: rp.call("hessian", eager,
+                                                                         x, w))
+        out = self.ctx.run(call, x, "computing the Hessian of")
         self.counts["hess"] += 1
         return np.asarray(out, dtype=np.float64).reshape(self.n, self.n)
 
     def hess_operator(self, x: np.ndarray, v: np.ndarray) -> LinearOperator:
         """sum_i v_i Hess fun_i(x) as a LinearOperator of Hessian-vector products."""
-        hvp = D.hvp(self._weighted(v))
+        w = np.asarray(v, dtype=np.float64).reshape(self.m)
+        hvp = D.hvp(self._weighted(w))
+        rp = self._weighted_replay_for()
         x = np.array(x, dtype=np.float64, copy=True)
 
         def matvec(p: np.ndarray) -> np.ndarray:
             self.counts["hess"] += 1
-            out = self.ctx.run(lambda: hvp(x, np.ravel(p).astype(np.float64)), x,
-                               "computing a Hessian-vector product of")
+            p = np.ravel(p).astype(np.float64)
+            call = (lambda: hvp(x, p)) if rp is None else \
+                (lambda: rp.call("hvp", lambda q, y, _: hvp(y, q), p, x, w))
+            out = self.ctx.run(call, x, "computing a Hessian-vector product of")
             return np.asarray(out, dtype=np.float64)
 
         return LinearOperator((self.n, self.n), matvec=matvec, rmatvec=matvec, dtype=np.float64)

@@ -9,6 +9,9 @@ exact Hessian of ``v . c(x)`` (the constraint's part of the Lagrangian Hessian)
 in the form matching the objective's ``hess`` mode: a dense matrix ("exact"), a
 LinearOperator of Hessian-vector products ("hessp"), a sparse array ("sparse").
 In the quasi-Newton modes ("bfgs", "sr1") constraints keep a quasi-Newton update.
+With ``compile`` ("auto" or True) the Jacobians and Hessians are replayed from
+``dt.compile`` recordings (the Hessian of ``v . c(x)`` is recorded once with the
+multipliers ``v`` as data), as for the objective.
 
 A constraint that cannot be evaluated or differentiated at x0 raises an
 :class:`~solvers.ObjectiveError` naming it, before scipy starts.
@@ -76,7 +79,7 @@ def _user_jac(jac: Any, unravel: Unravel, label: str) -> Any:
 
 
 def prepare_constraints(constraints: Any, x0: np.ndarray, unravel: Unravel, method: str,
-                        hess_mode: str, who: str = "minimize"
+                        hess_mode: str, who: str = "minimize", compile: Any = False
                         ) -> tuple[list, list[VectorFunction]]:
     """Rewrite ``constraints`` for scipy with exact derivatives.
 
@@ -87,6 +90,7 @@ def prepare_constraints(constraints: Any, x0: np.ndarray, unravel: Unravel, meth
         hess_mode: the objective's resolved hess mode ("exact", "hessp", "sparse",
             "bfgs", "sr1", "strategy", "callable" or "none").
         who: the public function name, for messages.
+        compile: "auto", True or False, as ``solvers.minimize``'s ``compile``.
 
     Returns:
         ``(scipy_constraints, functions)``: what to give scipy, and the wrapped
@@ -120,6 +124,9 @@ def prepare_constraints(constraints: Any, x0: np.ndarray, unravel: Unravel, meth
         user_jac = None if free else _user_jac(jac, unravel, label)
         jac = None if free else (user_jac or vf.jac)
         if not free and user_jac is None:
+            vf.use_compile(compile)
+            if trust_constr and user_hess is None and hess_mode in ("exact", "hessp"):
+                vf._weighted_replay_for()  # recorded now: a failure with compile=True is early
             vf.check_jacobian()  # a non-differentiable constraint fails here, named
         vf.start()
         if kind is not None and not trust_constr:

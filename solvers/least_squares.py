@@ -5,6 +5,12 @@ n <= m, reverse otherwise), or sparse through ``dt.sparse_jacobian_fn`` when
 ``sparse=True`` or, by default, when n >= ``SPARSE_AUTO_N`` and dualtape has its
 sparse module. The sparsity pattern is detected automatically (no
 ``jac_sparsity``) and the coloring is computed once for the whole solve.
+
+With ``compile="auto"`` (the default) the residual function is recorded once by
+``dt.compile`` (at the fourth Jacobian: a shorter solve stays eager) and its dense
+Jacobians are replayed from generated code; a function that cannot be recorded is
+differentiated eagerly (``res.compiled``, ``res.compile_error``; see
+:mod:`solvers._replay`). Sparse Jacobians stay eager.
 """
 
 from __future__ import annotations
@@ -19,7 +25,8 @@ import scipy.optimize as so
 from . import _derivatives as D
 from ._callbacks import tracking_callback
 from ._pytree import ravel_pytree
-from ._result import structured_result
+from ._replay import check_compile
+from ._result import compile_report, structured_result
 from ._vector import VectorFunction
 
 __all__ = ["least_squares", "SPARSE_AUTO_N", "use_sparse"]
@@ -59,7 +66,8 @@ def reject_fd_options(options: dict, who: str) -> None:
 
 def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), method: str = "trf",
                   *, sparse: bool | None = None, args: tuple = (), kwargs: dict | None = None,
-                  callback: Callable | None = None, **options: Any) -> so.OptimizeResult:
+                  callback: Callable | None = None, compile: Any = "auto",
+                  **options: Any) -> so.OptimizeResult:
     """Nonlinear least squares ``min 1/2 sum r_i(x)^2`` with the exact Jacobian.
 
     Args:
@@ -72,13 +80,20 @@ def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), metho
             when n >= SPARSE_AUTO_N and dualtape offers sparse Jacobians.
         args, kwargs: extra arguments of ``fun``.
         callback: as scipy (not with "lm"), with ``x`` in x0's structure.
+        compile: ``"auto"`` (default): replay the dense Jacobian from a ``dt.compile``
+            recording of fun at x0 from the fourth Jacobian on, eager if fun cannot be
+            recorded; ``True``: record before the solve and raise
+            :class:`~solvers.CompileError` instead (also with a sparse Jacobian, which
+            is never replayed); ``False``: eager. ``args``/``kwargs`` are constants of
+            the recording.
         **options: scipy's other keywords (ftol, xtol, gtol, x_scale, loss,
             f_scale, tr_solver, tr_options, max_nfev, verbose). ``jac``,
             ``diff_step`` and ``jac_sparsity`` are refused: nothing is approximated.
 
     Returns:
         scipy's OptimizeResult (``cost``, ``fun``, ``jac``, ``grad``, ...), with
-        ``res.x`` in x0's structure and ``res.x_flat`` the flat vector.
+        ``res.x`` in x0's structure and ``res.x_flat`` the flat vector;
+        ``res.compiled``/``res.compile_error`` as :func:`solvers.minimize`.
 
     >>> import numpy as np, solvers
     >>> t = np.linspace(0, 1, 20); y = 2.0 * np.exp(-1.5 * t)
@@ -86,8 +101,11 @@ def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), metho
     ...                             {"a": 1.0, "k": 1.0})
     >>> round(float(res.x["a"]), 6), round(float(res.x["k"]), 6)
     (2.0, 1.5)
+    >>> res.compiled, res.njev == res.ad_calls["jac"]
+    (True, True)
     """
     reject_fd_options(options, "least_squares")
+    compile = check_compile(compile, "least_squares")
     kw = dict(kwargs or {})
     call = (lambda x, *a: fun(x, *a, **kw)) if kw else fun
     flat0, unravel = ravel_pytree(x0)
@@ -97,6 +115,7 @@ def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), metho
     if method == "lm" and vf.m < vf.n:
         raise ValueError(f"solvers.least_squares: method='lm' needs at least as many residuals "
                          f"as variables; got m={vf.m} < n={vf.n}")
+    vf.use_compile(compile)
     vf.check_jacobian()
     vf.start()
     cb = None
@@ -107,4 +126,4 @@ def least_squares(fun: Callable, x0: Any, bounds: Any = (-np.inf, np.inf), metho
                       "scipy); it is ignored", RuntimeWarning, stacklevel=2)
     res = so.least_squares(vf.value, flat0, jac=vf.jac, bounds=bounds, method=method,
                            callback=cb, **options)
-    return structured_result(res, unravel, vf.counts)
+    return compile_report(structured_result(res, unravel, vf.counts), vf.replays())

@@ -24,6 +24,16 @@ tangents, which up to n ~ 100 costs about as much as ONE Hessian-vector product
 products per iteration; beyond that the n x n pass grows quickly (measured in
 ``benchmarks/solvers_e2e.py``).
 
+``compile`` (default ``"auto"``) records ``fun`` and the nonlinear constraints once
+with ``dt.compile`` and replays their gradients, Jacobians, Hessians and
+Hessian-vector products from generated code (sparse Hessians stay eager). "auto"
+records at the fourth derivative a function is asked for (a shorter solve stays eager:
+recording costs several eager evaluations) and differentiates a function that cannot
+be recorded eagerly instead; ``res.compiled`` / ``res.compile_error`` say which
+happened (see :mod:`solvers._replay`). ``True`` records before the solve and raises
+:class:`~solvers.CompileError` instead of falling back; ``False`` is always eager.
+Derivative-free methods use plain calls only and record nothing.
+
 A ``HessianUpdateStrategy`` instance (trust-constr) or a callable ``hess(x)``
 (given the flat float64 x) is passed through. Methods that use no Hessian
 (BFGS, L-BFGS-B, CG, SLSQP, TNC, and the derivative-free Nelder-Mead, Powell,
@@ -39,7 +49,8 @@ import scipy.optimize as so
 
 from ._callbacks import tracking_callback
 from ._objective import ScalarObjective
-from ._result import structured_result
+from ._replay import check_compile
+from ._result import compile_report, structured_result
 from .constraints import prepare_constraints
 
 __all__ = ["minimize", "HESS_DEFAULTS", "DENSE_HESSIAN_MAX_N"]
@@ -127,7 +138,7 @@ def _second_order(obj: ScalarObjective, method: str, mode: str, hess: Any,
 def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None,
              bounds: Any = None, constraints: Any = (), hess: Any = None,
              tol: float | None = None, callback: Callable | None = None,
-             options: dict | None = None) -> so.OptimizeResult:
+             options: dict | None = None, *, compile: Any = "auto") -> so.OptimizeResult:
     """Minimise a scalar function with scipy, using exact derivatives from dualtape.
 
     Args:
@@ -147,14 +158,25 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         tol, options: as scipy.
         callback: as scipy (``callback(xk)`` or ``callback(intermediate_result)``),
             with ``x`` in x0's structure.
+        compile: ``"auto"`` (default): record fun (and the constraints) once with
+            ``dt.compile`` at x0, when the fourth derivative is asked for, and replay
+            the derivatives, falling back to eager differentiation for a function that
+            cannot be recorded; ``True``: record before the solve, and raise
+            :class:`~solvers.CompileError` instead of falling back; ``False``: eager (a
+            fresh trace per call). ``args`` are constants of the recording (they do
+            not change during a solve).
 
     Returns:
         scipy's ``OptimizeResult``; ``res.x`` has x0's structure, ``res.x_flat`` is
-        the flat vector, ``res.ad_calls`` counts traced evaluations.
+        the flat vector, ``res.ad_calls`` counts traced or replayed evaluations (and
+        ``recordings``), ``res.compiled`` is True when the derivatives were replayed
+        to the end of the solve, ``res.compile_error`` says why not (None when compile
+        was not asked for or nothing needed derivatives).
 
     Raises:
         ObjectiveError: fun is not scalar, not finite at x0, does not match x0's
             shape, or cannot be differentiated; or a constraint has such a problem.
+        CompileError: ``compile=True`` and a function cannot be replayed.
         ValueError: a ``hess`` mode that the method cannot use.
 
     >>> import numpy as np, solvers
@@ -162,12 +184,26 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     >>> res = solvers.minimize(rosen, np.array([-1.2, 1.0]), method="trust-ncg")
     >>> res.success, np.round(res.x, 4)
     (True, array([1., 1.]))
+    >>> res.compiled, res.ad_calls["recordings"]     # f, and its gradient for Hessians
+    (True, 2)
     >>> res = solvers.minimize(lambda p: np.sum((p["w"] - 3.0) ** 2) + p["b"] ** 2,
     ...                        {"w": np.zeros(2), "b": 1.0})
     >>> np.round(res.x["w"], 6), abs(float(res.x["b"])) < 1e-6
     (array([3., 3.]), True)
+    >>> eager = solvers.minimize(rosen, np.array([-1.2, 1.0]), method="BFGS", compile=False)
+    >>> replayed = solvers.minimize(rosen, np.array([-1.2, 1.0]), method="BFGS")
+    >>> eager.nit == replayed.nit, np.allclose(eager.x, replayed.x, rtol=1e-12)
+    (True, True)
+    >>> calls = []
+    >>> def counting(x):                 # reads state that changes: a recording freezes it
+    ...     calls.append(1)
+    ...     return rosen(x) + 1e-3 * len(calls)
+    >>> res = solvers.minimize(counting, np.array([-1.2, 1.0]), method="BFGS")
+    >>> res.compiled, res.compile_error.split(" (")[0]
+    (False, 'fun: the first replay differs from eager differentiation at the same point')
     """
     args = args if isinstance(args, tuple) else (args,)
+    compile = check_compile(compile, "minimize")
     meth = (method or _default_method(constraints, bounds)).lower()
     free = meth in FREE_METHODS
     obj = ScalarObjective(fun, x0, args, "minimize")
@@ -175,11 +211,13 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
     if not free and meth not in GRADIENT_METHODS and meth not in HESS_DEFAULTS:
         raise ValueError(f"solvers.minimize: unknown method {method!r}")
 
-    cons, cfuns = prepare_constraints(constraints, obj.x0, obj.unravel, meth, mode)
+    cons, cfuns = prepare_constraints(constraints, obj.x0, obj.unravel, meth, mode,
+                                      compile=compile)
     kwargs: dict[str, Any] = {}
     if free:
         fun_for_scipy: Callable = obj.value
     else:
+        obj.use_compile(compile)
         fun_for_scipy, kwargs["jac"] = obj.value_and_grad, True
         if mode == "exact":
             obj.hess(obj.x0)  # also gives value and gradient; a failure here names x0
@@ -197,4 +235,5 @@ def minimize(fun: Callable, x0: Any, args: tuple = (), method: str | None = None
         calls["constraint_plain"] = sum(c.counts["plain"] for c in cfuns)
         calls["constraint_jac"] = sum(c.counts["jac"] for c in cfuns)
         calls["constraint_hess"] = sum(c.counts["hess"] for c in cfuns)
-    return structured_result(res, obj.unravel, calls)
+    replays = [obj.replay] + [r for c in cfuns for r in c.replays()]
+    return compile_report(structured_result(res, obj.unravel, calls), replays)

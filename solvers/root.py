@@ -12,6 +12,12 @@ Methods of :func:`root`:
 - scipy's Jacobian-free methods (``"broyden1"``, ``"broyden2"``, ``"anderson"``,
   ``"linearmixing"``, ``"diagbroyden"``, ``"excitingmixing"``, ``"krylov"``,
   ``"df-sane"``): passed through, with structured x0 and clear errors.
+
+With ``compile="auto"`` (the default) ``fun`` is recorded once by ``dt.compile`` (at
+the fourth derivative: a shorter solve stays eager) and its dense Jacobians and
+Jacobian-vector products are replayed from generated code (eager for a function that
+cannot be recorded; ``res.compiled``, ``res.compile_error``). The Jacobian-free
+methods use plain calls and record nothing.
 """
 
 from __future__ import annotations
@@ -22,12 +28,14 @@ from typing import Any
 
 import numpy as np
 import scipy.optimize as so
+from scipy.optimize import OptimizeResult
 
 from ._callbacks import tracking_callback
 from ._errors import ObjectiveError
 from ._newton import newton, newton_krylov
 from ._pytree import ravel_pytree
-from ._result import structured_result
+from ._replay import check_compile
+from ._result import compile_report, structured_result
 from ._vector import VectorFunction
 from .least_squares import use_sparse
 
@@ -53,7 +61,8 @@ def _square(fun: Callable, x0: Any, args: tuple, who: str, sparse: bool | None,
 
 def root(fun: Callable, x0: Any, args: tuple = (), method: str = "hybr",
          tol: float | None = None, callback: Callable | None = None,
-         options: dict | None = None, *, sparse: bool | None = None) -> so.OptimizeResult:
+         options: dict | None = None, *, sparse: bool | None = None,
+         compile: Any = "auto") -> so.OptimizeResult:
     """Find x with fun(x) = 0, with exact Jacobians (or exact J @ v products).
 
     Args:
@@ -71,10 +80,14 @@ def root(fun: Callable, x0: Any, args: tuple = (), method: str = "hybr",
             ``restart``, ``inner_M``.
         sparse: Jacobian for "newton" as a sparse array (True), dense (False), or
             None (sparse when n is large and dualtape offers sparse Jacobians).
+        compile: ``"auto"`` (default), ``True`` or ``False``, as for
+            :func:`solvers.minimize`: replay the Jacobians (or J @ v products) from a
+            ``dt.compile`` recording of fun; sparse Jacobians are never replayed.
 
     Returns:
         An OptimizeResult with ``x`` in x0's structure, ``x_flat``, ``fun``,
-        ``success``, ``message``, ``nfev``, ``njev`` (and ``njvp``, ``nit``).
+        ``success``, ``message``, ``nfev``, ``njev`` (and ``njvp``, ``nit``),
+        ``compiled`` and ``compile_error``.
 
     >>> import numpy as np, solvers
     >>> F = lambda x: np.stack([x[0] ** 2 + x[1] ** 2 - 4.0, x[0] - x[1]])
@@ -86,12 +99,15 @@ def root(fun: Callable, x0: Any, args: tuple = (), method: str = "hybr",
     newton-krylov [1.41421356 1.41421356]
     """
     meth = method.lower()
+    compile = check_compile(compile, "root")
     opts = dict(options or {})
     if meth not in _EXACT_SCIPY + _OURS + _JAC_FREE:
         raise ValueError(f"solvers.root: unknown method {method!r}; choose one of "
                          f"{_EXACT_SCIPY + _OURS + _JAC_FREE}")
     vf = _square(fun, x0, args, "root", sparse if meth == "newton" else False,
                  dense_only=meth != "newton")
+    if meth not in _JAC_FREE:
+        vf.use_compile(compile)
     if meth != "newton-krylov" and meth not in _JAC_FREE:
         vf.check_jacobian()
     vf.start()
@@ -109,18 +125,21 @@ def root(fun: Callable, x0: Any, args: tuple = (), method: str = "hybr",
         res = so.root(vf.value, vf.x0, method=method, jac=vf.jac, tol=tol, options=opts)
     else:
         res = so.root(vf.value, vf.x0, method=method, tol=tol, callback=cb, options=opts)
-    return structured_result(res, unravel, vf.counts)
+    return compile_report(structured_result(res, unravel, vf.counts), vf.replays())
 
 
-def fsolve(func: Callable, x0: Any, args: tuple = (), full_output: bool = False,
-           **kwargs: Any) -> Any:
+def fsolve(func: Callable, x0: Any, args: tuple = (), full_output: bool = False, *,
+           compile: Any = "auto", **kwargs: Any) -> Any:
     """scipy.optimize.fsolve (MINPACK hybrd) with the exact Jacobian as ``fprime``.
 
     Args:
         func: ``func(x, *args) -> array``, square system; ``x`` shaped like ``x0``.
         x0: starting point, array or pytree.
         args: extra arguments of ``func``.
-        full_output: also return ``infodict, ier, mesg``, as scipy.
+        full_output: also return ``infodict, ier, mesg``, as scipy; ``infodict`` also
+            has ``compiled`` and ``compile_error`` (see :func:`root`).
+        compile: ``"auto"`` (default), ``True`` or ``False``: replay the Jacobian
+            from a ``dt.compile`` recording of func, as for :func:`root`.
         **kwargs: scipy's ``xtol``, ``maxfev``, ``factor``, ``diag``.
 
     Returns:
@@ -133,11 +152,15 @@ def fsolve(func: Callable, x0: Any, args: tuple = (), full_output: bool = False,
     for key in ("fprime", "col_deriv", "epsfcn", "band"):
         if key in kwargs:
             raise TypeError(f"solvers.fsolve: {key}= is not accepted: the Jacobian is exact")
+    compile = check_compile(compile, "fsolve")
     vf = _square(func, x0, args, "fsolve", False, dense_only=True)
+    vf.use_compile(compile)
     vf.check_jacobian()
     vf.start()
     out = so.fsolve(vf.value, vf.x0, fprime=vf.jac, full_output=True, **kwargs)
     x, ier, mesg = out[0], out[2], out[3]
+    report = compile_report(OptimizeResult(), vf.replays())
+    out[1]["compiled"], out[1]["compile_error"] = report.compiled, report.compile_error
     if ier != 1 and not full_output:
         warnings.warn(f"solvers.fsolve: {mesg}", RuntimeWarning, stacklevel=2)
     x = vf.unravel(np.asarray(x, dtype=np.float64)) if not vf.unravel.trivial else x

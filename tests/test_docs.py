@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["README.md", "docs/user-guide.md", "docs/studying-modes.md", "docs/index.md",
-        "docs/replay.md"]
+        "docs/replay.md", "docs/distributed.md"]
 FENCE = re.compile(r"^```(pycon|python)\n(.*?)^```", re.S | re.M)
 
 

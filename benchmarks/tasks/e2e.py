@@ -8,7 +8,7 @@ since a tool whose rounding changes the path pays for the extra iterations.
 The replayed column calls scipy with ``dt.compile(rosen)``'s ``value_and_grad`` /
 ``grad`` / ``hvp`` (compiled once in the builder, at x0). The ``solvers.minimize`` rows
 time it with ``compile=False`` (eager) and ``compile=True`` (replayed; the recording
-then happens inside the timed call), once the option exists. Every replayed row has
+then happens inside the timed call, so these rows include it). Every replayed row has
 the goal 1.5x (issue 9: "solvers end to end within 1.5x of hand-coded"; issue 3:
 L-BFGS-B "<= 1.5x compiled").
 """
@@ -138,7 +138,8 @@ def _newton(tool: str) -> Callable[[np.ndarray], Callable[[], Any]]:
 def _solvers(method: str, compiled: bool,
              **kwargs: Any) -> Callable[[np.ndarray], Callable[[], Any]]:
     """``solvers.minimize`` (dualtape's scipy bridge) on the plain-NumPy function, eager
-    (``compile=False`` once that option exists) or replayed (``compile=True``)."""
+    (``compile=False``) or replayed (``compile=True``); a solvers without the option
+    gives a skip for the replayed column and its default for the eager one."""
 
     def build(x0: np.ndarray) -> Callable[[], Any]:
         opts = dict(kwargs, method=method)

@@ -66,6 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     r.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar (plain lines are printed when tqdm is missing)")
     r.add_argument("--no-plot", dest="plot", action="store_false", help="skip the PNG plots")
+    r.add_argument("--compile", action="store_true",
+                   help="replay the training step from a dt.compile recording (the same "
+                        "numbers as eager; not faster for these MLPs, see docs/replay.md)")
 
 
 def load_dataset(args: argparse.Namespace):
@@ -124,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
           f"{len(loader)} batches; outputs in {out}", flush=True)
     trainer = nn.Trainer(model, opt, nn.CrossEntropyLoss(), out_dir=out,
                          val_every=args.val_every, progress=args.progress, plot=args.plot,
-                         config=config)
+                         config=config, compile="auto" if args.compile else False)
     try:
         history = trainer.fit(loader, (ds.X_val, ds.y_val), epochs=args.epochs,
                               resume=args.resume)

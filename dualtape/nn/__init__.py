@@ -15,6 +15,7 @@ their forward passes are plain NumPy calls and fused registered primitives
 
 from . import functional  # noqa: F401  (registers the fused primitives)
 from .checkpoint import load_checkpoint, save_checkpoint
+from .compiled_step import CompileError
 from .init import manual_seed
 from .layers import BatchNorm1d, Dropout, Identity, Linear, ReLU, Sigmoid, Tanh
 from .losses import CrossEntropyLoss, MSELoss
@@ -23,7 +24,7 @@ from .module import Module, Parameter, Sequential
 from .trainer import History, Trainer, evaluate
 
 __all__ = [
-    "BatchNorm1d", "CrossEntropyLoss", "Dropout", "History", "Identity", "Linear", "MSELoss",
-    "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "Trainer", "evaluate",
-    "functional", "load_checkpoint", "manual_seed", "mlp", "save_checkpoint",
+    "BatchNorm1d", "CompileError", "CrossEntropyLoss", "Dropout", "History", "Identity", "Linear",
+    "MSELoss", "Module", "Parameter", "ReLU", "Sequential", "Sigmoid", "Tanh", "Trainer",
+    "evaluate", "functional", "load_checkpoint", "manual_seed", "mlp", "save_checkpoint",
 ]

@@ -15,6 +15,7 @@ from ..registry import plain
 from . import functional as F
 from .init import as_generator, uniform
 from .module import Module, Parameter
+from .stateless import current_step
 
 __all__ = ["BatchNorm1d", "Dropout", "Identity", "Linear", "ReLU", "Sigmoid", "Tanh"]
 
@@ -129,6 +130,9 @@ class BatchNorm1d(Module):
                 raise ValueError("BatchNorm1d in training mode needs more than 1 sample per "
                                  "batch (the batch variance of one sample is 0); use "
                                  "model.eval() or a larger batch")
+            step = current_step()
+            if step is not None and self.training and self.track_running_stats:
+                return self._functional(x, gamma, beta, step)
             stats = None
             if self.training and self.track_running_stats:
                 data = plain(x)
@@ -139,6 +143,23 @@ class BatchNorm1d(Module):
             return F.batch_norm(x, gamma, beta, eps=self.eps, stats=stats)
         scale = gamma * (1.0 / np.sqrt(self.running_var + self.eps))
         return (x - self.running_mean) * scale + beta
+
+    def _functional(self, x: Any, gamma: Any, beta: Any, step: Any) -> Any:
+        """Training mode as a pure function (see :mod:`dualtape.nn.stateless`): the batch
+        statistics are computed from ``x`` as values of the step and reported, not applied.
+
+        The formulas of :func:`~dualtape.nn.functional.batch_stats`, so the numbers are
+        those of the eager step bit for bit. Their plain values go to ``batch_norm`` as
+        ``stats``, as in the eager step: a recording sees them as the values of these
+        nodes, so a replay passes the recomputed ones."""
+        n = shape_of(x)[0]
+        mean = np.sum(x, axis=0) * (1.0 / n)
+        d = x - mean
+        ssd = np.sum(d * d, axis=0)
+        inv_std = 1.0 / np.sqrt(ssd * (1.0 / n) + self.eps)
+        step.batch_statistics(self, mean, ssd * (1.0 / (n - 1)))
+        stats = (plain(mean), plain(inv_std)) if type(plain(x)) is np.ndarray else None
+        return F.batch_norm(x, gamma, beta, eps=self.eps, stats=stats)
 
     def _update_running(self, mean: np.ndarray, var: np.ndarray) -> None:
         self.num_batches_tracked = self.num_batches_tracked + 1
@@ -174,8 +195,17 @@ class Dropout(Module):
     def forward(self, x: Any) -> Any:
         if not self.training or self.p == 0.0:
             return x
-        keep = self.generator.random(shape_of(x)) >= self.p
-        return x * (keep * (1.0 / (1.0 - self.p)) if self.p < 1.0 else keep * 0.0)
+        step = current_step()
+        if step is None:
+            return x * self.draw_mask(shape_of(x))
+        mask = step.dropout_mask(self, shape_of(x))  # drawn by the caller (a recorded step)
+        return x if mask is None else x * mask
+
+    def draw_mask(self, shape: tuple) -> np.ndarray:
+        """The next scaled keep-mask from this layer's generator: 0 where an input is
+        dropped, ``1 / (1 - p)`` elsewhere (what training mode multiplies its input by)."""
+        keep = self.generator.random(shape) >= self.p
+        return keep * (1.0 / (1.0 - self.p)) if self.p < 1.0 else keep * 0.0
 
     def get_extra_state(self) -> dict:
         return self.generator.bit_generator.state

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..registry import Box, plain
 from . import functional as F
 from .layers import shape_of
 from .module import Module
@@ -27,7 +28,9 @@ class CrossEntropyLoss(Module):
     """
 
     def forward(self, logits: Any, target: Any) -> Any:
-        labels = np.asarray(target)
+        # traced labels (a recorded step, where they are data of each replay) keep their
+        # checks traced, so a replay with other labels checks them again
+        labels = target if isinstance(target, Box) else np.asarray(target)
         shape = shape_of(logits)
         if len(shape) != 2:
             raise ValueError(f"CrossEntropyLoss expects logits of shape (batch, classes), "
@@ -38,7 +41,7 @@ class CrossEntropyLoss(Module):
         if labels.size and (labels.min() < 0 or labels.max() >= shape[1]):
             raise ValueError(f"CrossEntropyLoss: labels must be in 0..{shape[1] - 1}, got "
                              f"{labels.min()}..{labels.max()}")
-        return F.softmax_cross_entropy(logits, labels=labels)
+        return F.softmax_cross_entropy(logits, labels=plain(labels))
 
 
 class MSELoss(Module):

@@ -1,5 +1,9 @@
 """The training loop: progress, periodic validation, metrics, plots, NaN stop, checkpoints.
 
+The training step's loss and gradients can be replayed from a recording
+(``compile=``, see :class:`Trainer` and :mod:`dualtape.nn.compiled_step`): the same
+numbers as the eager step, BatchNorm running statistics and dropout masks included.
+
 A run is resumable exactly: at every validation the trainer writes (atomically) the
 model, the optimizer's buffers, the scheduler, the DataLoader's position and RNG state,
 the dropout generators and the history. A run killed at any moment and restarted with
@@ -20,6 +24,7 @@ import numpy as np
 from ..data.loader import DataLoader
 from ..tape import Tape, no_grad
 from .checkpoint import load_checkpoint, save_checkpoint
+from .compiled_step import give_up, make_step
 from .history import History
 from .losses import CrossEntropyLoss
 from .module import Module
@@ -79,6 +84,20 @@ class Trainer:
         config: JSON-able description of the run, saved with the metrics; a resumed run
             must have the same config (``epochs`` may differ).
         log: where messages go (default: stderr).
+        compile: replay the training step's loss and gradients from a ``dt.compile``
+            recording (one per batch shape) instead of tracing every step. ``False``
+            (default): eager, which measures as fast as or faster than the replay for
+            MLPs (their eager step is a handful of fused primitives; see
+            docs/replay.md). ``"auto"``: replay when every module of the model and the
+            loss are dualtape's own (Linear, BatchNorm1d, Dropout, the activations,
+            Sequential; cross-entropy or MSE), with the eager step as the fallback if
+            recording or a replay fails; ``True``: replay other modules too (their
+            forward pass must be a pure function of parameters and inputs; checked
+            against the eager step once per recording), raising
+            :class:`~dualtape.nn.CompileError` instead of falling back. BatchNorm running
+            statistics and dropout masks are handled so that the run is the one eager
+            training gives, bit for bit; ``trainer.compiled`` and
+            ``trainer.compile_error`` say what happened.
 
     >>> import numpy as np
     >>> from dualtape import nn, optim
@@ -90,13 +109,20 @@ class Trainer:
     >>> history = trainer.fit(DataLoader(X, y, batch_size=20), (X, y), epochs=5)
     >>> history.final["val_accuracy"] > 0.95
     True
+    >>> model = nn.mlp((2, 8, 2), rng=0)                  # the same run, replayed
+    >>> replayed = Trainer(model, optim.SGD(model.parameters(), lr=0.5), progress=False,
+    ...                    compile=True)
+    >>> h = replayed.fit(DataLoader(X, y, batch_size=20), (X, y), epochs=5)
+    >>> replayed.compiled, h.train["loss"] == history.train["loss"]
+    (True, True)
     """
 
     def __init__(self, model: Module, optimizer: Any, loss_fn: Module | None = None, *,
                  scheduler: Any = None, out_dir: str | os.PathLike | None = None,
                  val_every: int | None = 100, accuracy: bool | None = None,
                  progress: bool = True, plot: bool = True, config: dict | None = None,
-                 eval_batch_size: int = 1000, log: Callable[[str], None] | None = None) -> None:
+                 eval_batch_size: int = 1000, log: Callable[[str], None] | None = None,
+                 compile: Any = False) -> None:
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.loss_fn = loss_fn if loss_fn is not None else CrossEntropyLoss()
         self.accuracy = isinstance(self.loss_fn, CrossEntropyLoss) if accuracy is None \
@@ -110,6 +136,13 @@ class Trainer:
         self.elapsed = 0.0
         self._running = [0.0, 0, 0, 0]  # loss*n, correct, samples, batches since validation
         self._last_plot = time.monotonic()
+        self.compile_mode = compile
+        self._step_fn, self.compile_error = make_step(model, self.loss_fn, compile)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether training steps are (still) replayed from a recording."""
+        return self._step_fn is not None
 
     # ---- checkpoints ----
     @property
@@ -215,15 +248,43 @@ class Trainer:
 
     def _train_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, float | None]:
         self.model.train()
+        if self._step_fn is not None:
+            rng = self._step_fn.rng_states()
+            try:
+                value, out, grads, stats = self._step_fn(xb, yb)
+            except Exception as exc:  # noqa: BLE001 - the eager step decides (below)
+                self._step_fn.restore_rng(rng)  # the eager step draws the same masks
+                out = self._eager_step(xb, yb)  # raises if the step itself fails
+                self.compile_error = give_up(self.compile_mode, exc, self.step + 1)
+                self._step_fn = None
+                return self._account(out, xb, yb)
+            for bn, mean, var in stats:  # what the eager forward pass does as it runs
+                bn._update_running(mean, var)
+            if np.isfinite(value):
+                self.optimizer.zero_grad()
+                for p, g in zip(self._step_fn.params, grads):
+                    if g is not None:
+                        p.grad = g
+                self.optimizer.step()
+            return self._account((value, out), xb, yb)
+        return self._account(self._eager_step(xb, yb), xb, yb)
+
+    def _eager_step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, Any]:
         with Tape():  # a private tape per step: nothing leaks into the caller's
             out = self.model(xb)
             loss = self.loss_fn(out, yb)
         value = float(loss.item())
+        if np.isfinite(value):
+            self.optimizer.zero_grad()
+            loss.backward()
+            self.optimizer.step()
+        return value, out
+
+    def _account(self, step: tuple[float, Any], xb: np.ndarray,
+                 yb: np.ndarray) -> tuple[float, float | None]:
+        value, out = step
         if not np.isfinite(value):
             return value, None
-        self.optimizer.zero_grad()
-        loss.backward()
-        self.optimizer.step()
         r = self._running
         r[0] += value * len(xb)
         r[2] += len(xb)

@@ -61,22 +61,33 @@ def test_derivative_free_methods_pass_through(method):
     assert res.ad_calls["value_and_grad"] == 0 and 0 < res.ad_calls["plain"] <= res.nfev
 
 
-def test_gradient_matches_hand_coded_and_is_given_once_per_point(monkeypatch):
+@pytest.mark.parametrize("compile", [False, True])
+def test_gradient_matches_hand_coded_and_is_given_once_per_point(monkeypatch, compile):
     seen = []
-    real = solvers._derivatives.value_and_grad
 
-    def spy(f):
-        vg = real(f)
-
+    def counted(vg):
         def wrapped(x):
             seen.append(np.array(x))
             return vg(x)
 
         return wrapped
 
-    monkeypatch.setattr(solvers._derivatives, "value_and_grad", spy)
+    if compile:  # count the replays: the Compiled's value_and_grad, wrapped
+        real_compile = dt.compile
+
+        def spy_compile(f, *args, **kwargs):
+            cf = real_compile(f, *args, **kwargs)
+            cf.value_and_grad = counted(cf.value_and_grad)
+            return cf
+
+        monkeypatch.setattr(importlib.import_module("solvers._replay").dt, "compile",
+                            spy_compile)
+    else:
+        real = solvers._derivatives.value_and_grad
+        monkeypatch.setattr(solvers._derivatives, "value_and_grad", lambda f: counted(real(f)))
     x0 = np.tile([-1.2, 1.0], 5)
-    res = solvers.minimize(rosen_np, x0, method="L-BFGS-B")
+    res = solvers.minimize(rosen_np, x0, method="L-BFGS-B", compile=compile)
+    assert res.compiled is compile
     ref = so.minimize(rosen, x0, jac=rosen_der, method="L-BFGS-B")
     assert res.nit == ref.nit and res.nfev == ref.nfev  # exact gradient: same path
     np.testing.assert_allclose(res.jac, rosen_der(res.x), rtol=1e-10, atol=1e-12)
