@@ -85,6 +85,8 @@ UFUNC_HANDLERS: dict[Any, Callable] = {}
 FUNCTION_HANDLERS: dict[Any, Callable] = {}
 #: Functions whose result carries no derivative (shape queries, predicates, argmax...).
 NONDIFF_FUNCTIONS: set = set()
+#: Functions whose observed results are data a replay may recompute (see ``data_function``).
+DATA_FUNCTIONS: set = set()
 
 
 def qualified_name(func: Any) -> str:
@@ -156,13 +158,46 @@ def leaked(func: Any, args: tuple, kwargs: dict, result: Any) -> Any:
     return result
 
 
+def observe(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """``func`` on the plain values of ``args``: a quantity that depends on traced values
+    but carries no derivative (an ordering, the tie weights of ``max``, a zero pattern).
+
+    Rules call it instead of ``func(plain(x))`` so that a ``dt.compile`` recording sees
+    the dependency and recomputes (or checks) the value on replay instead of baking the
+    recording's value in. Outside a recording it costs one list comprehension.
+
+    >>> import numpy as np
+    >>> observe(np.argsort, np.array([3.0, 1.0, 2.0]))
+    array([1, 2, 0])
+    """
+    result = func(*[_plain_tree(a) for a in args],
+                  **{k: _plain_tree(v) for k, v in kwargs.items()})
+    return leaked(func, args, kwargs, result) if LEAK_HOOKS else result
+
+
+def data_function(func: Callable) -> Callable:
+    """Declare that ``observe(func, ...)`` gives data (weights, indices) that a recording
+    may recompute on replay without checking it, as long as only primitives consume it."""
+    DATA_FUNCTIONS.add(func)
+    return func
+
+
+def concrete(x: Any) -> np.ndarray:
+    """``x`` as a plain ndarray for a Python-side use (an index list, a count, a shape).
+
+    A mask handed out by a ``dt.compile`` recording learns that its value steered the
+    computation (its guard is then checked on replay), which ``np.asarray`` cannot tell it.
+    """
+    x = plain(x)
+    mark_used = getattr(x, "_used", None)
+    return np.asarray(mark_used() if mark_used is not None else x)
+
+
 def register_nondiff(*funcs: Any) -> None:
     """Ufuncs/functions whose result carries no derivative: run them on the plain values."""
     for func in funcs:
         def handler(*args, _f=func, **kwargs):
-            result = _f(*[_plain_tree(a) for a in args],
-                        **{k: _plain_tree(v) for k, v in kwargs.items()})
-            return leaked(_f, args, kwargs, result) if LEAK_HOOKS else result
+            return observe(_f, *args, **kwargs)
         handler.nondifferentiable = True
         if isinstance(func, np.ufunc):
             UFUNC_HANDLERS[func] = handler

@@ -55,19 +55,12 @@ import dualtape as dt
 
 from ._errors import CompileError
 
-__all__ = ["AUTO_AFTER", "RETRACE_LIMIT", "Replay", "SECOND_ORDER_UNSAFE", "check_compile"]
+__all__ = ["AUTO_AFTER", "RETRACE_LIMIT", "Replay", "check_compile"]
 
 #: With compile="auto", the function is recorded at its this-many-th derivative request.
 AUTO_AFTER = 4
 #: After this many re-recordings of one function, the rest of the solve is eager.
 RETRACE_LIMIT = 32
-#: Primitives whose reverse rule reads plain values (which element is the maximum, where
-#: the zeros are): a recorded *gradient* keeps the recording's choice, so replayed
-#: Hessians and Hessian-vector products go wrong once it changes (dt.compile's known
-#: limits: the strict xfails in tests/replay/test_replay_guards.py). Second derivatives
-#: of a recording that uses one are computed eagerly. First derivatives are fine.
-SECOND_ORDER_UNSAFE = frozenset({"max", "min", "maximum", "minimum", "fmax", "fmin", "prod",
-                                 "cumprod"})
 
 
 def check_compile(compile: Any, who: str) -> Any:
@@ -110,9 +103,6 @@ class Replay:
         self.cf: Any = None
         self._recorded: Any = None  # the Compiled, kept after giving up (for its counts)
         self._second_order = False
-        self.partial = False  # some derivatives eager by design (see SECOND_ORDER_UNSAFE)
-        self._unsafe_key: tuple = ()
-        self._unsafe: list[str] = []
         wait = (AUTO_AFTER - 1 if defer is None else defer) if mode == "auto" else 0
         self._pending = wait if flat is not None else 0  # eager calls before recording
         self._deferred = flat is not None and wait > 0
@@ -156,20 +146,6 @@ class Replay:
             n += (1 + g.retraces) if g.variants else 0
         return n
 
-    def _second_order_eager(self, unsafe: list[str], eager: Callable | None,
-                            args: tuple) -> Any:
-        """Second derivatives of a recording that uses ``unsafe`` primitives: eager."""
-        note = (f"second derivatives eager: the recording uses {', '.join(unsafe)}, whose "
-                f"replayed Hessians keep the recording's choice of element")
-        if self.mode is True:
-            raise CompileError(f"solvers.{self.who}: compile=True, but {self.what} cannot be "
-                               f"replayed to second order ({note}); use compile='auto' or "
-                               f"compile=False")
-        if self.reason is None or note not in self.reason:
-            self.reason = note if self.reason is None else f"{self.reason}; {note}"
-        self.partial = True
-        return eager(*args)
-
     def give_up(self, reason: str, exc: BaseException | None = None) -> None:
         """Switch to eager for good (``mode="auto"``) or raise CompileError (``True``)."""
         if self.mode is True:
@@ -193,12 +169,6 @@ class Replay:
         if cf is None:
             return eager(*args)
         if name in ("hessian", "hvp"):
-            key = (cf.retraces, len(cf.variants))
-            if self._unsafe_key != key:  # a new recording: look again
-                self._unsafe_key, self._unsafe = key, _second_order_unsafe(cf)
-            unsafe = self._unsafe
-            if unsafe:
-                return self._second_order_eager(unsafe, eager, args)
             self._second_order = True
         try:
             out = getattr(cf, name)(*args, **kwargs)
@@ -221,13 +191,6 @@ class Replay:
             self.give_up(f"{cf.retraces} re-recordings (the branches taken change with x; "
                          f"last: {cf.last_retrace})")
         return out
-
-
-def _second_order_unsafe(cf: Any) -> list[str]:
-    """The SECOND_ORDER_UNSAFE primitives in any recorded path of ``cf``."""
-    names = {getattr(n.fn, "name", None) for v in cf.variants for n in v.program.nodes
-             if n.kind == "prim"}
-    return sorted(names & SECOND_ORDER_UNSAFE)
 
 
 def _close(got: Any, want: Any) -> bool:

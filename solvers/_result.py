@@ -51,7 +51,7 @@ def compile_report(res: Any, replays: Sequence[Any]) -> Any:
     (False, None, {'recordings': 0})
     """
     used = [r for r in replays if r is not None]
-    res.compiled = bool(used) and all(r.active and r.used and not r.partial for r in used)
+    res.compiled = bool(used) and all(r.active and r.used for r in used)
     reasons = [f"{r.what}: {r.reason}" for r in used if r.reason]
     reasons += [f"{r.what}: not recorded: the solve asked for fewer than {AUTO_AFTER} "
                 f"derivatives, which eager differentiation serves faster (compile=True "

@@ -70,6 +70,17 @@ def _fresh_full(partial: str, full: set) -> bool:
     return bool(used) and used <= full and partial.strip("{}") not in full
 
 
+def _no_tangent_data(a: Any) -> bool:
+    """Whether operand ``a`` of a linear node is data without a tangent slot (an index, a
+    mask, a shape). A float operand (``y`` in ``where(m, x, y)``, a constant block of a
+    concatenate) has a zero tangent: applying the op to ``(tx, y)`` would carry ``y``."""
+    if type(a) is Ref:
+        return not a.diff
+    if isinstance(a, (tuple, list)):
+        return all(map(_no_tangent_data, a))
+    return a is None or isinstance(a, (slice, str)) or np.asarray(a).dtype.kind not in "fc"
+
+
 def _basic_getitem(n) -> bool:
     """x[idx] with slices, integers, None or Ellipsis only (no arrays): a view."""
     if n.fn.name != "getitem" or set(n.kwargs) != {"idx"}:
@@ -218,10 +229,12 @@ class Source:
             return True
         return False
 
-    def backward_lines(self, inline: bool = False) -> tuple[list[str], list[str]]:
-        """Lines of the reverse sweep from cotangents ``ct0, ct1, ...`` and the gradient
-        expression of each differentiated input. ``inline``: elementwise partials are
-        written out as NumPy expressions (valid only for unbatched cotangents)."""
+    def backward_lines(self, inline: bool = False,
+                       seeded: int | None = None) -> tuple[list[str], list[str]]:
+        """Lines of the reverse sweep from cotangents ``ct0, ct1, ...`` (the first
+        ``seeded`` outputs; all by default) and the gradient expression of each
+        differentiated input. ``inline``: elementwise partials are written out as NumPy
+        expressions (valid only for unbatched cotangents)."""
         lines, state, counts = [], {}, self._contributions()
         first = next((k for k, o in enumerate(self.prog.outputs) if type(o) is Ref), None)
         lines.append("_b = ()" if first is None or inline else
@@ -242,7 +255,7 @@ class Source:
                 lines.append(f"{name}, o{name} = _acc({name}, {expr}, o{name})")
                 state[name] = "array" if state[name] == "array" and kind == "array" else "maybe"
 
-        for k, o in enumerate(self.prog.outputs):
+        for k, o in enumerate(self.prog.outputs[:seeded]):
             if type(o) is Ref and self.nodes[o.node].active:
                 give(o, f"ct{k}")
         for n in reversed(self.prog.nodes):
@@ -341,9 +354,16 @@ class Source:
                          f"return ({''.join(g + ', ' for g in grads)})")
 
     def _grad(self) -> str:
-        """value_and_grad for the scalar seed 1.0, elementwise partials inlined."""
-        body, grads = self.backward_lines(inline=True)
-        return _function("grad", self.params, self.forward_lines() + ["ct0 = 1.0"] + body,
+        """value_and_grad for the scalar seed 1 (of the output's dtype: rules read
+        ``.dtype``), elementwise partials inlined; outputs after the first are aux."""
+        body, grads = self.backward_lines(inline=True, seeded=1)
+        out = self.prog.outputs[0]
+        if type(out) is Ref:
+            out = self.nodes[out.node].value
+            out = out if self.prog.outputs[0].index is None else out[self.prog.outputs[0].index]
+        one = np.ones((), np.result_type(out))[()]
+        seed = [f"ct0 = {self.const(one)}"]
+        return _function("grad", self.params, self.forward_lines() + seed + body,
                          f"return {self.outputs()}, ({''.join(g + ', ' for g in grads)})")
 
     def _value_and_grad(self) -> str:
@@ -363,8 +383,8 @@ class Source:
         partial * tangent, linear nodes of one traced operand as the op itself (unbatched;
         batched only basic indexing, behind the batch axis)."""
         tans = [self._tangent_of(a) for a in n.args]
-        if n.fn.kind == "linear" and n.fn.name != "setitem" and not n.multiple and all(
-                t is None for t in tans[1:]) and tans[0] is not None:
+        if n.fn.kind == "linear" and n.fn.name != "setitem" and not n.multiple and \
+                tans[0] is not None and all(_no_tangent_data(a) for a in n.args[1:]):
             if _basic_getitem(n):
                 idx = ((slice(None),) if batched else ()) + n.kwargs["idx"]
                 return f"{tans[0]}[{self.const(idx)}]"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import warnings
 from collections.abc import Callable, Sequence
@@ -12,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from ..errors import ArgnumsError, ShapeError
-from ..jacobians import hessian
+from ..jacobians import hessian, jacobian
 from ..registry import Box
-from ..transforms import grad, jvp, normalize_argnums, to_numpy
+from ..transforms import as_input, grad, jvp, normalize_argnums, to_numpy, value_and_grad, vjp
 from ..tree import flatten, unflatten
 from .codegen import Retrace, Source
 from .compressed import ColumnPlan, plan_columns
@@ -193,7 +195,9 @@ class Compiled:
             del self.variants[self.max_variants:]
         return variant
 
-    def _run(self, how: Callable, args: tuple) -> Any:
+    def _run(self, how: Callable, args: tuple, differentiate: bool = True) -> Any:
+        if differentiate:
+            self._check_differentiable(args)
         reason = "new argument shapes, dtypes or static values"
         for variant in list(self.variants):
             inputs = variant.bind(args)
@@ -215,12 +219,32 @@ class Compiled:
             self.last_retrace = reason
             if self.warn:
                 warnings.warn(f"{self.fname}: re-recording ({reason}); retraces so far: "
-                              f"{self.retraces}", RetraceWarning, stacklevel=4)
+                              f"{self.retraces}", RetraceWarning,
+                              stacklevel=_frames_inside_dualtape())
         variant = self.record(*args)
         return how(variant, variant.bind(args))
 
     def _traced(self, args: tuple) -> bool:
         return any(isinstance(leaf, Box) for a in args for leaf in flatten(a)[0])
+
+    def _check_differentiable(self, args: tuple) -> None:
+        """A Python int or bool where a derivative is asked for: refused as dt.grad does
+        (the recording keeps such a leaf as a static value)."""
+        for i in normalize_argnums(self._argnums, len(args), self.fname)[0]:
+            for j, leaf in enumerate(flatten(args[i])[0]):
+                if isinstance(leaf, (int, bool)):
+                    as_input(leaf, f"{self.fname}: argument {i}" + (f" (leaf {j})" if j else ""))
+
+    def _of_argnums(self, args: tuple) -> tuple[tuple, Callable]:
+        """The argnums and f as a function of those arguments only (the rest fixed)."""
+        nums = normalize_argnums(self._argnums, len(args), self.fname)[0]
+
+        def of_diff(*diff: Any) -> Any:
+            full = list(args)
+            for i, d in zip(nums, diff):
+                full[i] = d
+            return self.f(*full)
+        return nums, of_diff
 
     # ---- results ----
     def _outputs(self, variant: Variant, outs: tuple) -> Any:
@@ -244,10 +268,13 @@ class Compiled:
         """f(*args), replayed."""
         if self._traced(args):  # inside another transform: run f itself
             return self.f(*args)
-        return self._run(lambda v, x: self._outputs(v, v.call("value", x)), args)
+        return self._run(lambda v, x: self._outputs(v, v.call("value", x)), args,
+                         differentiate=False)
 
     def value_and_grad(self, *args: Any) -> tuple[Any, Any]:
         """(f(*args), gradient with respect to argnums), replayed (one fused sweep)."""
+        if self._traced(args):  # inside another transform: eager
+            return value_and_grad(self.f, argnums=self._argnums, has_aux=self.has_aux)(*args)
         v = self.variants[0] if self.variants else None
         if v is not None and v.plain_args and v.scalar_output and not self.has_aux:
             x = v.bind_plain(args)  # the common case, without the general machinery
@@ -277,6 +304,11 @@ class Compiled:
 
     def vjp(self, *args: Any) -> tuple[Any, Callable]:
         """``(f(*args), vjp_fn)``; ``vjp_fn(cotangent)`` pulls back through the replay."""
+        if self._traced(args):  # inside another transform: eager
+            nums, of_diff = self._of_argnums(args)
+            out, pull = vjp(of_diff, *(args[i] for i in nums), has_aux=self.has_aux)
+            single = isinstance(self._argnums, (int, np.integer))
+            return (out, lambda ct: pull(ct)[0]) if single else (out, pull)
         def how(v: Variant, x: list) -> Any:
             outs, saved = v.fns["forward"](*x)
 
@@ -299,6 +331,9 @@ class Compiled:
         """``(f(*primals), directional derivative)``; ``tangents`` has one entry per
         argument in argnums (same structure as that argument)."""
         primals = tuple(primals)
+        if self._traced(primals) or self._traced(tuple(tangents)):  # inside a transform
+            nums, of_diff = self._of_argnums(primals)
+            return jvp(of_diff, [primals[i] for i in nums], tangents, has_aux=self.has_aux)
 
         def how(v: Variant, x: list) -> Any:
             nums = v.layout.argnums
@@ -322,6 +357,8 @@ class Compiled:
     def jacobian(self, *args: Any, mode: str = "auto") -> Any:
         """The Jacobian of the (single-leaf) output with respect to the single argnum,
         shape ``out.shape + in.shape``, by batched replays (forward or reverse)."""
+        if self._traced(args):  # inside another transform: eager
+            return jacobian(self.f, argnums=self._argnums, mode=mode)(*args)
         def how(v: Variant, x: list) -> Any:
             xin = self._single_input(v, x)
             n_in, out_shape = xin.size, v.out_shape
@@ -437,3 +474,15 @@ class Compiled:
 
     def __repr__(self) -> str:
         return f"<Compiled {self.fname} variants={len(self.variants)} retraces={self.retraces}>"
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _frames_inside_dualtape() -> int:
+    """The warnings stacklevel that points at the first caller outside the package (the
+    method a user called is one to three wrappers above Compiled._run)."""
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..registry import LEAK_HOOKS, Box
+from ..registry import DATA_FUNCTIONS, LEAK_HOOKS, Box
 from ..tape import Tensor
 
 #: NumPy functions whose result depends only on shapes (fixed by the input shapes).
@@ -79,7 +79,8 @@ def same(a: Any, b: Any) -> bool:
 
 
 class Mask(np.ndarray):
-    """A boolean result of a traced comparison, handed out while recording.
+    """A traced comparison's boolean result (or a rule's observed data), handed out while
+    recording.
 
     Passing it to a recorded primitive lets the replay recompute it; any other use
     (``bool()``, methods, NumPy functions) marks its guard as control flow.
@@ -205,12 +206,17 @@ class watching:
 
 
 def as_mask(func: Any, result: Any, guard: Guard) -> Any:
-    """Wrap a boolean comparison result so that its uses can be told apart."""
-    if func not in _COMPARISONS:
+    """Wrap a comparison result (or a rule's observed data: weights, an ordering) so that
+    its uses can be told apart."""
+    if func in _COMPARISONS:
+        wrap = np.bool_
+    elif func in DATA_FUNCTIONS:
+        wrap = np.generic
+    else:
         return result
-    if isinstance(result, np.ndarray) and result.dtype == np.bool_:
+    if isinstance(result, np.ndarray) and np.issubdtype(result.dtype, wrap):
         mask = result.view(Mask)
-    elif isinstance(result, np.bool_):
+    elif isinstance(result, wrap):
         mask = np.asarray(result).view(Mask)
     else:
         return result

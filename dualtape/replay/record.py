@@ -198,15 +198,54 @@ class Recorder:
                                 f"transform (a leaked tracer)")
             else:
                 outputs.append(by_identity(o))
+        self._guard_copied_masks(nodes)
         return Program(nodes, inputs, diff, outputs)
 
-    def _guard_shape_masks(self, x: Any, nodes: list, entries: list) -> None:
-        """A boolean mask used as an index decides a shape: its guard must be checked."""
-        for r in (x if isinstance(x, tuple) else (x,)):
-            if type(r) is not Ref:
+    def _guard_copied_masks(self, nodes: list) -> None:
+        """``np.asarray(mask, float)`` hands out a copy that no hook reports; where a
+        recorded constant looks like a copy of an unchecked mask, check the mask."""
+        open_masks = [g for g in self.guards if g.mask is not None and not g.checked]
+        if not open_masks:
+            return
+        for n in nodes:
+            if n.kind != "prim":
                 continue
-            if r.node >= len(entries):
-                self.guards[r.node - len(entries)].control = True
+            for c in _array_constants((n.args, n.kwargs)):
+                for g in open_masks:
+                    if not g.control and _may_be_a_copy(c, np.asarray(g.result)):
+                        g.control = True
+
+    def _guard_shape_masks(self, x: Any, nodes: list, entries: list) -> None:
+        """A boolean mask used as an index decides a shape: its guard must be checked
+        (an integer index array does not: the replay gathers with the recomputed one)."""
+        for r in (x if isinstance(x, tuple) else (x,)):
+            if type(r) is not Ref or r.node < len(entries):
+                continue
+            guard = self.guards[r.node - len(entries)]
+            if np.asarray(guard.result).dtype == np.bool_:
+                guard.control = True
+
+
+def _array_constants(x: Any):
+    """The ndarray constants (not Refs) in a node's operands, however nested."""
+    if isinstance(x, np.ndarray):
+        yield x
+    elif isinstance(x, (tuple, list)):
+        for v in x:
+            yield from _array_constants(v)
+    elif isinstance(x, dict):
+        for v in x.values():
+            yield from _array_constants(v)
+
+
+def _may_be_a_copy(c: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether constant ``c`` may be ``mask`` converted (same values, or a boolean mask as
+    0/1 either way round). Arrays of one element match too often to tell."""
+    if c.shape != mask.shape or c.size < 2:
+        return False
+    if mask.dtype == np.bool_:
+        return bool(np.array_equal(c != 0, mask) or np.array_equal(c == 0, mask))
+    return bool(np.array_equal(c, mask))
 
 
 def _nodiff(r: Ref) -> Ref:

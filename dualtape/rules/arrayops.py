@@ -10,7 +10,16 @@ import math
 
 import numpy as np
 
-from ..registry import Box, Const, plain, register_function, register_nondiff, register_ufunc
+from ..registry import (
+    Box,
+    Const,
+    concrete,
+    data_function,
+    observe,
+    register_function,
+    register_nondiff,
+    register_ufunc,
+)
 from .cases import example, note
 from .construct import _plain_target_error, take_axis
 from .kinds import shape_of
@@ -22,7 +31,7 @@ def _delete(arr, obj, axis=None):
     if axis is None:
         arr, axis = np.ravel(arr), 0
     axis %= len(shape_of(arr))
-    return take_axis(arr, np.delete(np.arange(shape_of(arr)[axis]), plain(obj)), axis)
+    return take_axis(arr, np.delete(np.arange(shape_of(arr)[axis]), concrete(obj)), axis)
 
 
 @register_function(np.resize)
@@ -85,13 +94,13 @@ def _fill_diagonal(a, val, wrap=False):
 
 @register_function(np.place)
 def _place(arr, mask, vals):
-    mask = np.asarray(plain(mask), dtype=bool)
+    mask = concrete(mask).astype(bool)
     _target(arr, "np.place(plain_array, mask, traced)")[mask] = _resize(vals, int(mask.sum()))
 
 
 @register_function(np.putmask)
 def _putmask(a, mask, values):
-    mask = np.broadcast_to(np.asarray(plain(mask), dtype=bool), shape_of(a))
+    mask = np.broadcast_to(concrete(mask).astype(bool), shape_of(a))
     flat = _resize(values, math.prod(shape_of(a)))
     _target(a, "np.putmask(plain_array, mask, traced)")[mask] = flat[np.ravel(mask)]
 
@@ -117,7 +126,7 @@ def _logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0)
 
 @register_function(np.geomspace)
 def _geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
-    sign = np.sign(plain(start))
+    sign = observe(np.sign, start)
     return sign * np.exp(np.linspace(np.log(sign * start), np.log(sign * stop), num,
                                      endpoint=endpoint, axis=axis))
 
@@ -130,13 +139,18 @@ example(np.geomspace, ((), (0.5, 2.0)), ((), (3.0, 5.0)), num=5)
 
 @register_function(np.unwrap)
 def _unwrap(p, discont=None, axis=-1, *, period=2 * math.pi):
-    pv = plain(p)
-    return p + (np.unwrap(pv, discont, axis, period=period) - pv)
+    return p + observe(_unwrap_correction, p, discont, axis, period)
+
+
+@data_function
+def _unwrap_correction(p, discont, axis, period):
+    """The multiples of the period np.unwrap adds: piecewise constant, no derivative."""
+    return np.unwrap(p, discont, axis, period=period) - p
 
 
 @register_function(np.trim_zeros)
 def _trim_zeros(filt, trim="fb", axis=None):
-    nz = np.flatnonzero(plain(filt))
+    nz = observe(np.flatnonzero, filt)   # decides the shape: a recording checks it
     if nz.size == 0:
         return filt[:0]
     lo = nz[0] if "f" in trim else 0
@@ -145,8 +159,17 @@ def _trim_zeros(filt, trim="fb", axis=None):
 
 
 def _frexp(x, **kw):
-    e = np.frexp(plain(x))[1]
-    return x * np.exp2(-e).astype(np.result_type(plain(x))), e
+    return x * observe(_frexp_scale, x), observe(_frexp_exponent, x)
+
+
+@data_function
+def _frexp_scale(x):
+    return np.exp2(-np.frexp(x)[1]).astype(np.result_type(x))
+
+
+@data_function
+def _frexp_exponent(x):
+    return np.frexp(x)[1]
 
 
 register_ufunc(np.frexp, _frexp)

@@ -12,7 +12,15 @@ import operator
 
 import numpy as np
 
-from ..registry import Primitive, plain, register_function, register_nondiff, register_ufunc, sample
+from ..registry import (
+    Primitive,
+    data_function,
+    observe,
+    register_function,
+    register_nondiff,
+    register_ufunc,
+    sample,
+)
 from .kinds import defadditive, defderiv
 
 POS = (0.2, 2.0)        # domain of log, sqrt, ...
@@ -137,12 +145,16 @@ register_ufunc(np.fabs, absolute)
 
 
 def _tie_weight(x, y, larger=True):
-    """Weight of x in max(x, y) (min if not ``larger``): 1 where x is picked, 1/2 on ties,
-    0 where y is; a NaN loses, as in fmax/fmin (plain array: comparisons drop tracing)."""
-    xv, yv = plain(x), plain(y)
-    w = np.where((xv > yv) if larger else (xv < yv), 1.0, np.where(xv == yv, 0.5, 0.0))
-    w = np.where(np.isnan(yv), 1.0, np.where(np.isnan(xv), 0.0, w))
-    return w.astype(np.result_type(xv, yv), copy=False)
+    """Weight of x in max(x, y) (min if not ``larger``): a plain array, no derivative."""
+    return observe(_tie_weight_of_values, x, y, larger)
+
+
+@data_function
+def _tie_weight_of_values(x, y, larger):
+    """1 where x is picked, 1/2 on ties, 0 where y is; a NaN loses, as in fmax/fmin."""
+    w = np.where((x > y) if larger else (x < y), 1.0, np.where(x == y, 0.5, 0.0))
+    w = np.where(np.isnan(y), 1.0, np.where(np.isnan(x), 0.0, w))
+    return w.astype(np.result_type(x, y), copy=False)
 
 
 for _u in (np.maximum, np.fmax):

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..registry import Const, plain, register_function, register_ufunc
+from ..registry import (
+    Const,
+    concrete,
+    data_function,
+    observe,
+    plain,
+    register_function,
+    register_ufunc,
+)
 from .cases import example, note
 
 register_ufunc(np.conjugate, lambda x, **kw: np.copy(x))
@@ -24,7 +32,7 @@ note("traced values are real: the identity", np.conjugate, np.real, np.real_if_c
 
 
 def _ldexp(x1, x2, **kw):
-    return x1 * np.exp2(np.asarray(plain(x2), dtype=float)).astype(plain(x1).dtype)
+    return x1 * np.exp2(concrete(x2).astype(float)).astype(plain(x1).dtype)
 
 
 def _modf(x, **kw):
@@ -47,11 +55,16 @@ note("the integer part has no derivative (plain array)", np.modf, np.divmod)
 
 @register_function(np.nan_to_num)
 def _nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    xv = plain(x)
-    big = np.finfo(xv.dtype).max if np.issubdtype(np.result_type(xv), np.floating) else 0
-    repl = np.where(np.isnan(xv), nan, np.where(xv > 0, big if posinf is None else posinf,
-                                                 -big if neginf is None else neginf))
-    return np.where(np.isfinite(xv), x, repl.astype(np.result_type(xv), copy=False))
+    return np.where(np.isfinite(x), x, observe(_replacements, x, nan, posinf, neginf))
+
+
+@data_function
+def _replacements(x, nan, posinf, neginf):
+    """What np.nan_to_num puts in place of each NaN or infinity: constants."""
+    big = np.finfo(x.dtype).max if np.issubdtype(np.result_type(x), np.floating) else 0
+    repl = np.where(np.isnan(x), nan, np.where(x > 0, big if posinf is None else posinf,
+                                                -big if neginf is None else neginf))
+    return repl.astype(np.result_type(x), copy=False)
 
 
 example(np.nan_to_num, lambda rng: np.array([0.5, np.nan, -np.inf, 2.0]), posinf=1.0)

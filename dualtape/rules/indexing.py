@@ -12,7 +12,16 @@ from __future__ import annotations
 import numpy as np
 
 from .. import registry
-from ..registry import Box, Const, plain, register_function, register_nondiff
+from ..registry import (
+    Box,
+    Const,
+    concrete,
+    data_function,
+    observe,
+    plain,
+    register_function,
+    register_nondiff,
+)
 from . import elementwise  # noqa: F401  (its table of no-derivative functions comes first)
 from . import shape as sh
 from .cases import example, note
@@ -25,7 +34,7 @@ def _take(a, indices, axis=None, out=None, mode="raise"):
     if axis is None:
         a, axis = np.ravel(a), 0
     axis %= len(shape_of(a))
-    idx, n = np.asarray(plain(indices)), shape_of(a)[axis]
+    idx, n = concrete(indices), shape_of(a)[axis]
     idx = idx % n if mode == "wrap" else (np.clip(idx, 0, n - 1) if mode == "clip" else idx)
     return a[(slice(None),) * axis + (idx if idx.ndim else int(idx),)]
 
@@ -39,7 +48,7 @@ def _along_index(shape, indices, axis):
     idx = []
     for i in range(nd):
         if i == axis:
-            idx.append(np.asarray(indices))
+            idx.append(indices if isinstance(indices, np.ndarray) else np.asarray(indices))
         else:
             idx.append(np.arange(shape[i]).reshape((1,) * i + (-1,) + (1,) * (nd - i - 1)))
     return tuple(idx)
@@ -65,7 +74,7 @@ def _put_along_axis(arr, indices, values, axis):
 def _put(a, ind, v, mode="raise"):
     if not isinstance(a, Box):
         raise _plain_target_error("np.put(plain_array, ..., traced)")
-    a[np.unravel_index(np.asarray(plain(ind)), shape_of(a))] = v
+    a[np.unravel_index(concrete(ind), shape_of(a))] = v
 
 
 example(np.take_along_axis, ((3, 4),), Const(np.array([[0], [3], [1]])), axis=1)
@@ -86,29 +95,33 @@ example(np.put, ((2, 3),), wrap=lambda f, x: _put_along(np.put_along_axis, x))
 def _compress(condition, a, axis=None, out=None):
     if axis is None:
         a, axis = np.ravel(a), 0
-    return take_axis(a, np.nonzero(np.asarray(plain(condition)))[0], axis % len(shape_of(a)))
+    return take_axis(a, np.nonzero(concrete(condition))[0], axis % len(shape_of(a)))
 
 
 register_function(np.extract)(lambda condition, arr: np.ravel(arr)[
-    np.ravel(np.asarray(plain(condition), dtype=bool))])
+    np.ravel(concrete(condition).astype(bool))])
 example(np.compress, Const(np.array([True, False, True])), ((3, 4),), axis=0)
 example(np.extract, ((2, 3),), wrap=lambda f, a: f(a > 0, a))
 
 # ---- sorting ----
 
 
+data_function(np.argsort)       # the orderings sort/partition take feed a gather as data
+data_function(np.argpartition)
+
+
 @register_function(np.sort)
 def _sort(a, axis=-1, kind=None, order=None, *, stable=None):
     if axis is None:
         a, axis = np.ravel(a), 0
-    return take_along_axis(a, np.argsort(plain(a), axis=axis, kind="stable"), axis)
+    return take_along_axis(a, observe(np.argsort, a, axis=axis, kind="stable"), axis)
 
 
 @register_function(np.partition)
 def _partition(a, kth, axis=-1, kind="introselect", order=None):
     if axis is None:
         a, axis = np.ravel(a), 0
-    return take_along_axis(a, np.argpartition(plain(a), kth, axis=axis), axis)
+    return take_along_axis(a, observe(np.argpartition, a, kth, axis=axis), axis)
 
 
 @register_function(np.unique)
@@ -116,8 +129,8 @@ def _unique(ar, return_index=False, return_inverse=False, return_counts=False, a
             *, equal_nan=True, sorted=True):
     if axis is not None:
         raise NotImplementedError("dualtape: np.unique(axis=...) on traced values")
-    res = np.unique(plain(ar), return_index=True, return_inverse=return_inverse,
-                    return_counts=return_counts, equal_nan=equal_nan)
+    res = observe(np.unique, ar, return_index=True, return_inverse=return_inverse,
+                  return_counts=return_counts, equal_nan=equal_nan)
     values = np.ravel(ar)[res[1]]  # each value takes the derivative of its first occurrence
     extra = ((res[1],) if return_index else ()) + tuple(res[2:])
     return (values,) + extra if extra else values
@@ -183,7 +196,7 @@ def _select(condlist, choicelist, default=0):
 
 @register_function(np.choose)
 def _choose(a, choices, out=None, mode="raise"):
-    a = np.asarray(plain(a))
+    a = concrete(a)
     n = len(choices)
     a = a % n if mode == "wrap" else (np.clip(a, 0, n - 1) if mode == "clip" else a)
     res = choices[0]
@@ -202,13 +215,18 @@ example(np.choose, ((3,),), ((3,),), wrap=lambda f, x, y: f(np.array([1, 0, 1]),
 def _interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("dualtape: np.interp(period=...) on traced values")
-    xv, xpv = plain(x), np.asarray(plain(xp))
-    i = np.clip(np.searchsorted(xpv, xv, side="right"), 1, len(xpv) - 1)
+    xp, fp = (a if isinstance(a, Box) else np.asarray(a) for a in (xp, fp))
+    i = observe(_interval_above, x, xp)   # which interval: a replay checks it is the same
     x0, x1, y0, y1 = xp[i - 1], xp[i], fp[i - 1], fp[i]
     val = y0 + (y1 - y0) / (x1 - x0) * (x - x0)
     left = fp[0] if left is None else left
     right = fp[-1] if right is None else right
-    return np.where(xv < xpv[0], left, np.where(xv > xpv[-1], right, val))
+    return np.where(x < xp[0], left, np.where(x > xp[-1], right, val))
+
+
+def _interval_above(x, xp):
+    """For each x, the index of the upper end of its interval in xp (end ones outside)."""
+    return np.clip(np.searchsorted(np.asarray(xp), x, side="right"), 1, len(xp) - 1)
 
 
 example(np.interp, ((5,), (-0.5, 3.5)), Const(np.arange(4.0)), ((4,),))

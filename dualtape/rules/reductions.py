@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from ..registry import Primitive, plain, register_function, sample
+from ..registry import Primitive, data_function, observe, register_function, sample
 from .kinds import deflinear, dtype_of, norm_axes, shape_of, shift
 
 
@@ -81,7 +81,7 @@ def _prod_partial(x, axes):
     Zeros are factored out as traced values (not constants), so the second derivative
     is right at zeros too: an entry of the Hessian involves at most two zeros.
     """
-    is_zero = plain(x) == 0
+    is_zero = x == 0   # traced comparison: a recording checks or recomputes the pattern
     nonzero = np.where(is_zero, 1.0, x)
     p_nz = np.prod(nonzero, axis=axes, keepdims=True)
     if not is_zero.any():
@@ -125,10 +125,15 @@ def _prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wher
 # ---- max / min: the derivative is shared equally among ties ----
 
 def _extremum_weights(x, ans, axes, keepdims):
-    xv, av = plain(x), plain(ans)
+    """Where max/min is attained, each of k ties weighted 1/k: a plain array."""
+    return observe(_extremum_weights_of_values, x, ans, axes, keepdims)
+
+
+@data_function
+def _extremum_weights_of_values(x, ans, axes, keepdims):
     if not keepdims:
-        av = np.reshape(av, tuple(1 if i in axes else s for i, s in enumerate(np.shape(xv))))
-    mask = (xv == av).astype(dtype_of(xv))
+        ans = np.reshape(ans, tuple(1 if i in axes else s for i, s in enumerate(np.shape(x))))
+    mask = (x == ans).astype(dtype_of(x))
     return mask / np.sum(mask, axis=axes, keepdims=True)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.special as sc
 
-from ..registry import Const, plain, register_function
+from ..registry import Const, concrete, data_function, observe, register_function
 from .cases import example, note, shim
 from .kinds import norm_axes, shape_of
 from .special import digamma
@@ -20,14 +20,25 @@ from .special import zeta as hurwitz_zeta
 MODULE = "dualtape.scipy.special"
 
 
+@data_function
+def _shift(a, axes):
+    """The largest entry of each slice (no shift for all -inf or inf slices): no derivative."""
+    m = np.max(a, axis=axes, keepdims=True)
+    return np.where(np.isfinite(m), m, 0.0)
+
+
+@data_function
+def _sign(s):
+    return np.sign(s)
+
+
 @register_function(sc.logsumexp)
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     axes = norm_axes(axis, len(shape_of(a)))
-    m = np.max(plain(a), axis=axes, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)  # all -inf (or inf) slices: no shift
+    m = observe(_shift, a, axes)
     e = np.exp(a - m)
     s = np.sum(e if b is None else b * e, axis=axes, keepdims=True)
-    sign = np.sign(plain(s))
+    sign = observe(_sign, s)
     out = np.log(np.abs(s) if return_sign or b is not None else s) + m
     if not keepdims:
         out = np.reshape(out, tuple(n for i, n in enumerate(shape_of(out)) if i not in axes))
@@ -69,7 +80,7 @@ if hasattr(sc, "softplus"):
 @register_function(sc.polygamma)
 def polygamma(n, x):
     """psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x); n must be a plain non-negative integer."""
-    n = np.asarray(plain(n))
+    n = concrete(n)
     if not np.issubdtype(n.dtype, np.integer) and not np.all(n == np.floor(n)):
         raise ValueError("polygamma: the order n must be an integer")
     if n.ndim == 0 and n == 0:

@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..registry import Const, plain, register_function
+from ..registry import Const, register_function
 from .cases import example, note
 from .kinds import dtype_of, norm_axes, shape_of
 from .reductions import _no_out
@@ -162,7 +162,7 @@ def _nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linea
     rest = tuple(shape_of(a)[i] for i in range(nd) if i not in axes)
     moved = np.transpose(a, tuple(axes) + tuple(i for i in range(nd) if i not in axes))
     s = np.sort(np.reshape(moved, (-1,) + rest), axis=0)     # NaNs sort last
-    valid = np.sum(~np.isnan(plain(s)), axis=0)              # per slice, plain
+    valid = np.sum(~np.isnan(s), axis=0)   # per slice, plain (a recording checks it)
     q = np.asarray(q, dtype=float)
     pos = np.reshape(q, q.shape + (1,) * len(rest)) * (valid - 1)
     lo = np.maximum(np.floor(pos).astype(int), 0)

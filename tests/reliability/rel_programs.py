@@ -31,10 +31,9 @@ MAX_ABS = 1e3          # values beyond this are dropped (conditioning)
 #: Core bugs with an xfail(strict=True) regression test in test_rel_regressions.py. The
 #: fuzzer steers around them until they are fixed; delete an entry to fuzz it again.
 KNOWN_BUGS: set[str] = {
-    "interp-list-xp",     # np.interp(x, list, list) on a traced array x: TypeError
     "std-zero-variance",  # np.std / np.nanstd of constant data: nan instead of 0
     "eigh-degenerate",    # eigvalsh/eigh eigenvalues at a repeated eigenvalue: nan in reverse
-}   # fixed since: "setitem-repeated-index", "where-constant-branch"
+}   # fixed since: "setitem-repeated-index", "where-constant-branch", "interp-list-xp"
 
 
 # ---- programs as data ----

@@ -100,8 +100,6 @@ def test_augmented_assignment_with_a_repeated_index():
 
 # ---- open ----
 
-@pytest.mark.xfail(strict=True, reason="core bug: the np.interp handler indexes xp/fp with an "
-                                       "array, which fails when they are Python lists")
 @pytest.mark.parametrize("mode", ["jacfwd", "jacrev"])
 def test_interp_with_list_breakpoints(mode):
     f = lambda t: np.interp(t, [-5.0, 0.0, 5.0], [1.0, 2.0, 0.0])
@@ -136,4 +134,4 @@ def test_eigenvalues_at_a_repeated_eigenvalue_in_reverse_mode(which):
 
 def test_known_bugs_list_matches_the_open_regressions():
     """The fuzzer skips only what has an open xfail here; a fixed bug must be fuzzed again."""
-    assert rel_programs.KNOWN_BUGS <= {"interp-list-xp", "std-zero-variance", "eigh-degenerate"}
+    assert rel_programs.KNOWN_BUGS <= {"std-zero-variance", "eigh-degenerate"}

@@ -48,19 +48,6 @@ def elsewhere(prog: RandomProgram) -> list:
     return dataclasses.replace(prog, seed=prog.seed + 1).inputs()
 
 
-#: Known replay bugs with an xfail(strict=True) test elsewhere in tests/replay; the fuzzer
-#: steers around them until they are fixed (delete an entry to fuzz it again).
-#: - codegen's unbatched tangent sweep applies a "linear" primitive to the tangent with
-#:   its constant operands unchanged: jvp of np.where(mask, x, 5.0) gets 5.0 (xfail in
-#:   test_replay_values.py)
-JVP_CONSTANT_OPERAND = {"where"}
-#: - max/min/maximum/prod derivative rules compute weights from plain values, which the
-#:   recorded gradient bakes in: hvp/Hessian replays at another argmax are wrong (xfail in
-#:   test_replay_guards.py)
-PLAIN_WEIGHTS = {"max", "min", "maximum", "minimum", "fmin", "relu", "clip", "clip_method",
-                 "sigmoid", "fmax_sin", "prod"}
-
-
 def uses(prog: RandomProgram, names: set) -> bool:
     return any(step.op in names for step in prog.steps)
 
@@ -86,8 +73,7 @@ def test_first_order_replay_equals_eager(prog):
             v = tangent_like(x, rng)
             out, t = cf.jvp((x,), (v,))
             check(out, want, "jvp value", prog)
-            if not uses(prog, JVP_CONSTANT_OPERAND):
-                check(t, dt.jvp(prog, (x,), (v,))[1], "jvp tangent", prog)
+            check(t, dt.jvp(prog, (x,), (v,))[1], "jvp tangent", prog)
             ct = rng.standard_normal(np.shape(want))
             out, vjp_fn = cf.vjp(x)
             check(vjp_fn(ct), dt.vjp(prog, x)[1](ct)[0], "vjp", prog)
@@ -120,8 +106,6 @@ def test_two_argument_gradients_equal_eager(prog):
 @budget(30)
 @given(prog=programs(n_inputs=1, max_steps=6, max_size=8))
 def test_second_order_replay_equals_eager(prog):
-    if uses(prog, PLAIN_WEIGHTS | JVP_CONSTANT_OPERAND):
-        return
     xs = prog.inputs()
     w = const(np.shape(prog(*xs)), prog.seed % 97)
     s = lambda a: np.sum(prog(a) * w)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 import dualtape as dt
+import dualtape.scipy.special as dt_special
 from dualtape.replay import RetraceWarning
 
 
@@ -131,13 +132,14 @@ def test_no_warning_without_warn():
     assert cf.retraces == 1
 
 
-@pytest.mark.xfail(strict=True, reason="Compiled._run warns with a fixed stacklevel=4: right "
-                                       "for cf.grad (one wrapper more), one frame too far for "
-                                       "cf(x), value_and_grad, vjp, jvp, jacobian")
-def test_retrace_warning_points_at_the_calling_line():
+@pytest.mark.parametrize("call", [lambda cf, x: cf(x), lambda cf, x: cf.grad(x),
+                                  lambda cf, x: cf.value_and_grad(x),
+                                  lambda cf, x: cf.hvp(1.0, x)])
+def test_retrace_warning_points_at_the_calling_line(call):
     cf = dt.compile(piecewise, 2.0, warn=True)
+    call(cf, 2.0)
     with pytest.warns(RetraceWarning) as record:
-        cf(0.5)
+        call(cf, 0.5)
     assert record[0].filename == __file__
 
 
@@ -372,14 +374,8 @@ def test_hvp_and_hessian_follow_guards():
     assert cf.gradient().retraces == 1
 
 
-# ---- known bugs: derivative rules that read plain values (xfail until fixed) ----
-# These rules compute an index or a weight with NumPy on the plain value (registry.plain),
-# which no guard sees: the recording bakes it in. Fix in dualtape/rules: compute it on the
-# traced value (np.argsort(a), x == ans, x > y, ...) so the leak hook makes it a guard or
-# recomputed data.
+# ---- values rules observe (registry.observe): recomputed or checked, never baked in ----
 
-@pytest.mark.xfail(strict=True, reason="np.sort/np.median/np.partition take np.argsort(plain(a))"
-                                       " in rules/indexing.py: the order is baked in, no guard")
 def test_sort_order_is_guarded():
     f = lambda x: np.sort(x)[0] + 2.0 * np.median(x)
     cf = dt.compile(f, np.array([1.0, 2.0, 3.0]))
@@ -388,9 +384,6 @@ def test_sort_order_is_guarded():
     close(cf.grad(x), dt.grad(f)(x))
 
 
-@pytest.mark.xfail(strict=True, reason="max/min vjp weights from plain values "
-                                       "(rules/reductions.py _extremum_weights): the recorded "
-                                       "gradient keeps the recording's argmax")
 def test_hvp_of_max_after_argmax_moves():
     f = lambda x: np.max(x) ** 2
     cf = dt.compile(f, np.array([1.0, 3.0, 2.0]))
@@ -401,9 +394,6 @@ def test_hvp_of_max_after_argmax_moves():
     close(cf.hvp(v, x), dt.hvp(f, x, v))        # replay gives [0, 2, 0], eager [2, 0, 0]
 
 
-@pytest.mark.xfail(strict=True, reason="np.maximum/minimum vjp weights from plain values "
-                                       "(rules/elementwise.py _tie_weight), baked into the "
-                                       "recorded gradient")
 def test_hvp_of_maximum_after_the_sign_changes():
     f = lambda x: np.sum(np.maximum(x, 0.0) ** 2)
     cf = dt.compile(f, np.array([1.0, -2.0]))
@@ -413,9 +403,6 @@ def test_hvp_of_maximum_after_the_sign_changes():
     close(cf.hvp(v, x), dt.hvp(f, x, v))
 
 
-@pytest.mark.xfail(strict=True, reason="prod's partials test plain(x) == 0 "
-                                       "(rules/reductions.py _prod_partial): the zero pattern "
-                                       "of the recording is baked into the recorded gradient")
 def test_hvp_of_prod_after_a_zero_moves():
     f = lambda x: np.prod(x)
     cf = dt.compile(f, np.array([1.0, 0.0, 3.0]))
@@ -423,3 +410,51 @@ def test_hvp_of_prod_after_a_zero_moves():
     cf.hvp(v, np.array([1.0, 0.0, 3.0]))
     x = np.array([2.0, 1.0, 3.0])
     close(cf.hvp(v, x), dt.hvp(f, x, v))
+
+
+@pytest.mark.parametrize("name, f", [
+    ("interp", lambda x: np.sum(np.interp(x, [0.0, 1.0, 2.0, 3.0], [0.0, 2.0, -1.0, 4.0]) ** 2)),
+    ("nan_to_num", lambda x: np.sum(np.nan_to_num(np.log(x)) * x)),
+    ("logsumexp", lambda x: dt_special.logsumexp(3.0 * x) + np.sum(x)),
+    ("unwrap", lambda x: np.sum(np.unwrap(4.0 * x) ** 2)),
+    ("frexp", lambda x: np.sum(np.frexp(x)[0] * x)),
+    ("quantile", lambda x: np.quantile(x, 0.3) ** 2 + np.sum(x)),
+    ("prod", lambda x: np.prod(x) ** 2),
+])
+def test_observed_values_follow_the_input(name, f):
+    """Each function's value-dependent choice differs between the two points."""
+    a = np.array([0.5, 2.5, 1.2, 0.1])
+    b = np.array([2.9, 0.4, 0.0 if name == "prod" else 1.6, 1.1])
+    if name == "nan_to_num":
+        a, b = np.array([0.5, 2.5, 0.0, 0.1]), np.array([0.0, 0.4, 1.6, 1.1])
+    cf = dt.compile(f, a)
+    for x in (a, b, a):
+        with np.errstate(all="ignore"):   # log(0) in nan_to_num: nan partials, both ways
+            close(cf(x), f(x))
+            close(cf.grad(x), dt.grad(f)(x))
+            close(cf.hvp(np.ones(4), x), dt.hvp(f, x, np.ones(4)))
+
+
+def test_a_converted_mask_is_checked():
+    """np.asarray(mask, float) is a copy no hook sees: the recording notices a constant
+    that looks like it and checks the mask instead of trusting it as data."""
+    def f(x):
+        m = x > 0
+        return np.sum(np.where(m, x, 0.0)) + np.sum(x * np.asarray(m, dtype=float))
+
+    cf = dt.compile(f, np.array([1.0, 2.0]))
+    x = np.array([-3.0, 4.0])
+    close(cf(x), f(x))
+    close(cf.grad(x), dt.grad(f)(x))
+
+
+def test_relu_weights_are_data():
+    """The tie weights of np.maximum feed the recorded gradient as data: a sign change
+    needs no re-recording for the Hessian-vector product either."""
+    f = lambda x: np.sum(np.maximum(x, 0.0) ** 3)
+    cf = dt.compile(f, np.array([1.0, -2.0, 0.5]))
+    v = np.array([1.0, 2.0, 3.0])
+    for x in (np.array([1.0, -2.0, 0.5]), np.array([-1.0, 2.0, 0.5]), np.array([3.0, 1.0, -1.0])):
+        close(cf.hvp(v, x), dt.hvp(f, x, v))
+        close(cf.grad(x), dt.grad(f)(x))
+    assert cf.retraces == 0 and cf.gradient().retraces == 0

@@ -167,10 +167,6 @@ def test_integer_array_argument_is_rejected_like_grad():
         cf.grad(np.arange(3))
 
 
-@pytest.mark.xfail(strict=True, raises=StopIteration,
-                   reason="a Python int/bool in an argnums position is recorded as a static "
-                          "leaf; Compiled._grads then runs out of gradients (StopIteration) "
-                          "instead of raising NonDifferentiableInputError as dt.grad does")
 @pytest.mark.parametrize("arg", [3, True])
 def test_python_int_in_argnums_position(arg):
     cf = dt.compile(lambda x: x * x, 2.0)
